@@ -1,0 +1,4 @@
+namespace Conduit.Runtime;
+
+/// <summary>Marker for grain interfaces.</summary>
+public interface IGrain : IAddressable;
