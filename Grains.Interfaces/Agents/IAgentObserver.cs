@@ -1,0 +1,13 @@
+using Conduit.Runtime;
+
+namespace Conduit.Grains;
+
+/// <summary>The gateway's side of a client socket, called by the agent grain.</summary>
+public interface IAgentObserver : IGrainObserver
+{
+    /// <summary>A message the upstream sent on its own (session mode), to be written to the client as is.</summary>
+    void OnUpstreamMessage(string message);
+
+    /// <summary>The agent can no longer serve the socket (its session connection is gone): close it with this code.</summary>
+    void OnClosed(int closeCode, string reason);
+}
