@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace Conduit.Benchmarks.Harness;
+
+/// <summary>The result of one measured phase.</summary>
+/// <param name="Name">What ran.</param>
+/// <param name="Callers">Concurrent callers.</param>
+/// <param name="Operations">Operations completed.</param>
+/// <param name="Elapsed">Wall time of the phase.</param>
+/// <param name="P50">Median latency.</param>
+/// <param name="P99">99th percentile latency.</param>
+public sealed record LoadResult(string Name, int Callers, long Operations, TimeSpan Elapsed, TimeSpan P50, TimeSpan P99)
+{
+    /// <summary>Operations per second.</summary>
+    public double Throughput => Operations / Elapsed.TotalSeconds;
+}
+
+/// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
+public static class LoadRunner
+{
+    /// <summary>Warms up for a fifth of <paramref name="duration"/>, then measures for <paramref name="duration"/>.</summary>
+    public static async Task<LoadResult> RunAsync(string name, int callers, TimeSpan duration, Func<int, Task> operation)
+    {
+        await RunPhaseAsync(callers, duration / 5, operation, recorder: null);
+        var recorder = new LatencyRecorder();
+        var (ops, elapsed) = await RunPhaseAsync(callers, duration, operation, recorder);
+        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99));
+    }
+
+    private static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
+    {
+        long ops = 0;
+        var start = Stopwatch.GetTimestamp();
+        var stopAt = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var tasks = new Task[callers];
+        for (var i = 0; i < callers; i++)
+        {
+            var caller = i;
+            tasks[i] = Task.Run(async () =>
+            {
+                var buffer = recorder?.CreateBuffer();
+                long local = 0;
+                while (Stopwatch.GetTimestamp() < stopAt)
+                {
+                    var t0 = Stopwatch.GetTimestamp();
+                    await operation(caller);
+                    buffer?.Add(Stopwatch.GetTimestamp() - t0);
+                    local++;
+                }
+
+                buffer?.Flush();
+                Interlocked.Add(ref ops, local);
+            });
+        }
+
+        await Task.WhenAll(tasks);
+        return (ops, Stopwatch.GetElapsedTime(start));
+    }
+}

@@ -1,0 +1,24 @@
+namespace Conduit.Benchmarks.Harness;
+
+/// <summary>Prints measured results next to their baseline with the throughput ratio.</summary>
+public static class ResultTable
+{
+    /// <summary>Writes one header and a row per (measured, baseline) pair.</summary>
+    public static void Write(TextWriter output, string title, IEnumerable<(LoadResult Measured, LoadResult Baseline)> rows)
+    {
+        output.WriteLine();
+        output.WriteLine(title);
+        output.WriteLine($"{"scenario",-34} {"callers",7} {"ops/s",12} {"p50 ms",9} {"p99 ms",9}   {"ratio",6}");
+        foreach (var (measured, baseline) in rows)
+        {
+            WriteRow(output, baseline, ratio: null);
+            WriteRow(output, measured, measured.Throughput / baseline.Throughput);
+        }
+    }
+
+    private static void WriteRow(TextWriter output, LoadResult r, double? ratio)
+    {
+        var ratioText = ratio is { } value ? $"{value,6:F2}" : "  base";
+        output.WriteLine($"{r.Name,-34} {r.Callers,7} {r.Throughput,12:N0} {r.P50.TotalMilliseconds,9:F3} {r.P99.TotalMilliseconds,9:F3}   {ratioText}");
+    }
+}
