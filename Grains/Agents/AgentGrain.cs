@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Conduit.Grains.JsonRpc;
 using Conduit.Runtime;
 using Microsoft.Extensions.Logging;
@@ -79,7 +81,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         if (_timer is null && _info.Configured)
         {
             var period = TimeSpan.FromMilliseconds(Math.Max(50, Math.Min(_info.LeaseTimeoutMs / 3, _info.LeaseIdleReleaseMs)));
-            _timer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
+            // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and lease).
+            _timer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = true });
         }
     }
 
@@ -129,9 +132,36 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
+    public async Task<string?> SendBatch(string batch)
+    {
+        JsonArray? items;
+        try
+        {
+            items = JsonNode.Parse(batch) as JsonArray;
+        }
+        catch (JsonException)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
+        }
+
+        if (items is null || items.Count == 0)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
+        }
+
+        var responses = await Task.WhenAll(items.Select(item => item is JsonObject
+            ? Send(item.ToJsonString())
+            : Task.FromResult<string?>(JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"))));
+        var present = responses.Where(r => r is not null).ToList();
+        return present.Count == 0 ? null : "[" + string.Join(",", present) + "]";
+    }
+
+    /// <inheritdoc />
     public async Task Close()
     {
         _observer = null;
+        _timer?.Dispose();
+        _timer = null;
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);

@@ -28,6 +28,12 @@ internal sealed class PoolTestHost : IAsyncDisposable
     {
         upstream ??= await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?> { ["Pools:main:Url"] = upstream.Url.ToString() };
+        if (clock is not null)
+        {
+            // Calls time out by the same clock; tests that move it by minutes must not time out their own waits.
+            settings["Silo:ResponseTimeout"] = "01:00:00";
+        }
+
         foreach (var (key, value) in pool ?? new Dictionary<string, string?>())
         {
             settings[$"Pools:main:{key}"] = value;
