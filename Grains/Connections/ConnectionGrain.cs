@@ -128,9 +128,18 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         _served = true;
         var reply = await socket.SendAsync(utf8, envelope, _options.RequestTimeout);
-        if (reply.Outcome != UpstreamOutcome.NotSent)
+        // The breaker counts answers and timeouts; a dead socket counts once (in SocketClosed), not
+        // once per request that was in flight on it.
+        if (reply.Outcome is UpstreamOutcome.Answered or UpstreamOutcome.TimedOut)
         {
-            await _breaker.RecordAsync(reply.Outcome is UpstreamOutcome.Answered or UpstreamOutcome.Sent);
+            var wasRejecting = _breaker.IsRejecting;
+            await _breaker.RecordAsync(reply.Outcome == UpstreamOutcome.Answered);
+            if (!wasRejecting && _breaker.IsRejecting && _state == ConnectionState.Ready)
+            {
+                LogBreakerOpened(_logger, _key, _options.BreakDuration);
+                _state = ConnectionState.Unhealthy;
+                _ = ReportToPoolAsync(Report());
+            }
         }
 
         if (!_rotationReported && socket.RequestsSent >= _options.MaxRequestsPerConnection)
@@ -231,7 +240,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             await socket.DisposeAsync();
             _state = ConnectionState.Failed;
             LogConnectFailed(_logger, _key, _reconnectAttempt, e.Message);
-            await _breaker.RecordAsync(false);
             ScheduleReconnect();
             return Report(connectAttempt: false);
         }
@@ -243,7 +251,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _reconnectAttempt = 0;
         _rotationReported = false;
         _served = false;
-        await _breaker.RecordAsync(true);
         _healthTimer ??= RegisterGrainTimer(
             _ => CheckHealthAsync(),
             new GrainTimerCreationOptions(_options.HealthCheckInterval, _options.HealthCheckInterval) { Interleave = true, KeepAlive = true });
@@ -258,12 +265,9 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             return;
         }
 
+        // Connect attempts go to the pool's breaker (through the report); this connection's own
+        // breaker guards requests, so it does not hold reconnects back.
         var delay = Jitter.Backoff(_reconnectAttempt++, _options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _random);
-        if (_breaker.RetryAfter > delay)
-        {
-            delay = _breaker.RetryAfter;
-        }
-
         _reconnectTimer?.Dispose();
         _reconnectTimer = RegisterGrainTimer(
             _ => ReconnectAsync(),
@@ -388,6 +392,9 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _drainDeadline?.Dispose();
         _drainDeadline = null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Connection}: circuit breaker opened for {BreakDuration}; requests go elsewhere")]
+    private static partial void LogBreakerOpened(ILogger logger, string connection, TimeSpan breakDuration);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Connection} is open")]
     private static partial void LogConnected(ILogger logger, string connection);

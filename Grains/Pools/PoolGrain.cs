@@ -95,7 +95,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             _leases.Count,
             usable * CapacityPerConnection,
             _waiters.Count,
-            _breaker.State.ToString(),
+            _breaker.DisplayState,
             (long)_options.LeaseTimeout.TotalMilliseconds,
             (long)_options.LeaseIdleRelease.TotalMilliseconds));
     }
@@ -435,9 +435,15 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         await Report(report);
     }
 
-    private Task MaintainAsync()
+    private async Task MaintainAsync()
     {
         var now = _time.GetUtcNow();
+        if (_breaker.DisplayState == "HalfOpen" && _connections.Values.Any(c => c.Usable))
+        {
+            // The break is over and a connection is up: that is the half-open probe succeeding.
+            await _breaker.RecordAsync(true);
+        }
+
         foreach (var lease in _leases.Values.ToList())
         {
             if (now - lease.RenewedAt > _options.LeaseTimeout)
@@ -481,7 +487,6 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
 
         EnsureCapacity();
         ServeWaiters();
-        return Task.CompletedTask;
     }
 
     private async Task TrackAsync(Task task)
