@@ -21,6 +21,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <summary>How long a request id is remembered (DESIGN section 5).</summary>
     public static readonly TimeSpan DedupWindow = TimeSpan.FromSeconds(300);
 
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+
     private readonly TimeProvider _time;
     private readonly ILogger<AgentGrain> _logger;
     private readonly Dictionary<string, DedupEntry> _dedup = new(StringComparer.Ordinal);
@@ -31,8 +33,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private IAgentObserver? _observer;
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
-    private IGrainTimer? _timer;
+    private IGrainTimer? _keepAlive;
+    private IGrainTimer? _leaseTimer;
     private int _inFlight;
+    private bool _idleCheckPending;
     private DateTimeOffset _lastActivity;
     private DateTimeOffset _lastRenew;
 
@@ -44,6 +48,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
     private bool SessionMode => _info?.Mode == "session";
 
+    private TimeSpan IdleRelease => TimeSpan.FromMilliseconds(_info?.LeaseIdleReleaseMs ?? 0);
+
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +60,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
+        _keepAlive?.Dispose();
+        _leaseTimer?.Dispose();
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
@@ -78,12 +85,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             await held.Connection.AttachSession(observer);
         }
 
-        if (_timer is null && _info.Configured)
-        {
-            var period = TimeSpan.FromMilliseconds(Math.Max(50, Math.Min(_info.LeaseTimeoutMs / 3, _info.LeaseIdleReleaseMs)));
-            // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and lease).
-            _timer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true, KeepAlive = true });
-        }
+        // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and
+        // lease); the same slow tick forgets de-duplication entries past the window.
+        _keepAlive ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(KeepAlivePeriod, KeepAlivePeriod) { Interleave = true, KeepAlive = true });
     }
 
     /// <inheritdoc />
@@ -160,8 +164,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     public async Task Close()
     {
         _observer = null;
-        _timer?.Dispose();
-        _timer = null;
+        _keepAlive?.Dispose();
+        _keepAlive = null;
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
@@ -198,6 +202,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             {
                 _inFlight--;
                 _lastActivity = _time.GetUtcNow();
+                if (_inFlight == 0 && !SessionMode)
+                {
+                    ScheduleIdleRelease();
+                }
             }
 
             if (reply.ConnectionFailed)
@@ -251,6 +259,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             {
                 var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));
                 _lease = lease;
+                StartLeaseTimer();
                 _lastRenew = _time.GetUtcNow();
                 _lastActivity = _lastRenew;
                 if (SessionMode && _observer is { } observer)
@@ -275,6 +284,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         _lease = null;
+        _leaseTimer?.Dispose();
+        _leaseTimer = null;
         try
         {
             if (SessionMode)
@@ -295,17 +306,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var now = _time.GetUtcNow();
         if (_lease is { } lease && _info is { } info)
         {
-            if (!SessionMode && _inFlight == 0 && now - _lastActivity >= TimeSpan.FromMilliseconds(info.LeaseIdleReleaseMs))
-            {
-                await DropLeaseAsync(lease, connectionFailed: false);
-            }
-            else if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0))
+            if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0) - TimeSpan.FromMilliseconds(1))
             {
                 _lastRenew = now;
                 var lost = await _pool!.Renew([lease.Id]);
                 if (lost.Count > 0 && ReferenceEquals(_lease, lease))
                 {
                     _lease = null;
+                    _leaseTimer?.Dispose();
+                    _leaseTimer = null;
                     if (SessionMode)
                     {
                         _observer?.OnClosed(1011, "session connection lost");
@@ -314,6 +323,11 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             }
         }
 
+    }
+
+    private Task PruneAsync()
+    {
+        var now = _time.GetUtcNow();
         foreach (var (id, entry) in _dedup.ToList())
         {
             if (now - entry.SeenAt >= DedupWindow && entry.Response.IsCompleted)
@@ -321,6 +335,64 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 _dedup.Remove(id);
             }
         }
+
+        return Task.CompletedTask;
+    }
+
+    private void ScheduleIdleRelease()
+    {
+        // One pending check per agent, not one timer per request: it re-arms itself while traffic goes on.
+        if (_idleCheckPending || _lease is null)
+        {
+            return;
+        }
+
+        _idleCheckPending = true;
+        _ = ReleaseWhenIdleAsync();
+    }
+
+    private async Task ReleaseWhenIdleAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var remaining = _lastActivity + IdleRelease - _time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                await Task.Delay(remaining, _time);
+                if (_inFlight > 0)
+                {
+                    return;
+                }
+            }
+
+            if (_inFlight == 0 && _lease is { } lease)
+            {
+                await DropLeaseAsync(lease, connectionFailed: false);
+            }
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(_logger, _key, "idle", e);
+        }
+        finally
+        {
+            _idleCheckPending = false;
+        }
+    }
+
+    private void StartLeaseTimer()
+    {
+        // Runs only while a lease is held, to renew it.
+        var info = _info!;
+        var renew = info.LeaseTimeoutMs / 3;
+        var period = TimeSpan.FromMilliseconds(Math.Max(20, renew));
+        _leaseTimer?.Dispose();
+        _leaseTimer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {Agent}: id {Id} seen within the window; answered without resending")]

@@ -25,6 +25,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolWaiter> _waiters = new();
     private readonly HashSet<Task> _background = [];
+    private readonly List<PoolConnection> _openScratch = [];
+    private readonly List<ConnectionCandidate> _candidateScratch = [];
     private string _name = string.Empty;
     private bool _configured;
     private PoolOptions _options = new();
@@ -269,8 +271,10 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private LeaseResult? TryGrant(string holder)
     {
         var capacity = CapacityPerConnection;
-        var open = new List<PoolConnection>();
-        var candidates = new List<ConnectionCandidate>();
+        var open = _openScratch;
+        var candidates = _candidateScratch;
+        open.Clear();
+        candidates.Clear();
         foreach (var connection in _connections.Values)
         {
             if (connection.Usable && connection.Leases < capacity)
