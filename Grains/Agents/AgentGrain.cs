@@ -394,13 +394,4 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _leaseTimer?.Dispose();
         _leaseTimer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {Agent}: id {Id} seen within the window; answered without resending")]
-    private static partial void LogDuplicate(ILogger logger, string agent, string id);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: send to {Connection} failed")]
-    private static partial void LogSendFailed(ILogger logger, string agent, string connection, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: releasing lease {Lease} failed")]
-    private static partial void LogReleaseFailed(ILogger logger, string agent, string lease, Exception exception);
 }

@@ -164,4 +164,11 @@ public sealed class PoolScalingTests
 
         await UntilAsync(async () => (await pool.GetInfo()).LeasesInUse == 0, "the idle agent kept its lease");
     }
+
+    [Fact]
+    public async Task Startup_ConfiguredPoolsOpenMinimumBeforeFirstUse()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2" });
+        await Eventually.TrueAsync(() => host.Upstream.AcceptedSockets == 2, because: "the pool was not warmed at start-up");
+    }
 }
