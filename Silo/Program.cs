@@ -1,5 +1,23 @@
-// The silo process. Hosting of grains arrives with the runtime (issue #2).
+// The silo process. With no configuration it runs alone, in memory, co-hosting the gateway, with a demo
+// upstream pool "demo" served by this process; in Development a well-known key works (docs/gateway.md).
+using Conduit.Gateway;
+using Conduit.Grains.Pools;
+using Conduit.Grains.Quotas;
+using Conduit.Runtime.Hosting;
+using Conduit.Silo.Demo;
+
 var builder = WebApplication.CreateBuilder(args);
+DemoUpstream.AddDefaultPool(builder.Configuration);
+builder.UseSilo(silo => silo
+    .AddGrains(typeof(PoolOptions).Assembly)
+    .AddMemoryGrainStorage("Default"));
+builder.Services.AddConduitPools(builder.Configuration);
+builder.Services.AddConduitQuotas(builder.Configuration);
+builder.Services.AddConduitGateway(builder.Configuration);
+DevelopmentTenant.Configure(builder.Services, builder.Environment);
+
 var app = builder.Build();
-app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+app.MapConduitGateway();
+DemoUpstream.Map(app);
+DevelopmentTenant.Announce(app);
 app.Run();
