@@ -1,0 +1,32 @@
+using Conduit.Grains.Pools;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the pools of configuration section <c>Pools</c> for the pool, connection and agent grains.</summary>
+public static class PoolServiceCollectionExtensions
+{
+    /// <summary>
+    /// Binds <c>Pools:{name}</c> to named <see cref="PoolOptions"/> for every child section, validates
+    /// each at start-up (every bad value is reported by name) and registers the pool catalog. Call once
+    /// on the silo's services: <c>services.AddConduitPools(configuration)</c>.
+    /// </summary>
+    public static IServiceCollection AddConduitPools(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(PoolOptions.SectionName);
+        var names = section.GetChildren().Select(c => c.Key).ToArray();
+        services.TryAddSingleton(new PoolCatalog(names));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PoolOptions>, PoolOptionsValidator>());
+        foreach (var name in names)
+        {
+            services.AddOptions<PoolOptions>(name).Bind(section.GetSection(name)).ValidateOnStart();
+        }
+
+        return services;
+    }
+}
