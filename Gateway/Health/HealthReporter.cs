@@ -63,6 +63,7 @@ internal sealed partial class HealthReporter(
 
         var o = options.Value;
         var status = sessions.IsDraining || poolError is not null ? "unavailable"
+            : pools.Any(p => p.Status == "unavailable") ? "unavailable"
             : pools.Any(p => p.Status != "healthy") ? "degraded"
             : "healthy";
         return new WebSocketHealthReport(
@@ -89,11 +90,11 @@ internal sealed partial class HealthReporter(
                 SendQueueCapacity: o.SendQueueCapacity,
                 SlowConsumersClosed: Volatile.Read(ref metrics.SlowConsumers)),
             new RetriesSection(
-                UpstreamRetries: pools.Sum(p => p.Retries),
-                PerPool: pools.ToDictionary(p => p.Pool, p => p.Retries)),
+                Reconnecting: pools.Sum(p => p.Reconnecting),
+                PerPool: pools.ToDictionary(p => p.Pool, p => p.Reconnecting)),
             new BreakerSection(
-                OpenBreakers: pools.Sum(p => p.OpenBreakers),
-                PerPool: pools.ToDictionary(p => p.Pool, p => p.BreakerState)),
+                Open: pools.Count(p => p.Breaker != "Closed"),
+                PerPool: pools.ToDictionary(p => p.Pool, p => p.Breaker)),
             pools,
             poolError);
     }

@@ -22,8 +22,8 @@ internal sealed record MessagesSection(long Received, long RequestsCompleted, lo
 /// <summary>Requests in flight and send queues.</summary>
 internal sealed record QueuesSection(long InFlight, long Queued, int MaxQueuedPerSocket, int SendQueueCapacity, long SlowConsumersClosed);
 
-/// <summary>Upstream reconnect attempts (from the pools).</summary>
-internal sealed record RetriesSection(long UpstreamRetries, Dictionary<string, long> PerPool);
+/// <summary>Upstream connections being (re)connected with backoff, from the pools.</summary>
+internal sealed record RetriesSection(int Reconnecting, Dictionary<string, int> PerPool);
 
-/// <summary>Circuit breakers (from the pools).</summary>
-internal sealed record BreakerSection(int OpenBreakers, Dictionary<string, string> PerPool);
+/// <summary>Pool circuit breakers not closed (open, half-open or isolated), from the pools.</summary>
+internal sealed record BreakerSection(int Open, Dictionary<string, string> PerPool);

@@ -33,7 +33,9 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IPoolCatalog, ConfiguredPoolCatalog>();
+        services.TryAddSingleton<GrainPoolCatalog>();
+        services.TryAddSingleton<IPoolCatalog>(sp => sp.GetRequiredService<GrainPoolCatalog>());
+        services.TryAddSingleton<IPoolHealthSource, GrainPoolHealthSource>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<QuotaClient>();
         services.AddSingleton<SessionRegistry>();
