@@ -21,6 +21,8 @@ public static class GatewayEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapConduitGateway(this IEndpointRouteBuilder endpoints)
     {
+        // The exporter must listen before the first measurement (histograms are not read back later).
+        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
         var pipeline = endpoints.CreateApplicationBuilder().UseWebSockets();
         pipeline.Run(context => context.RequestServices.GetRequiredService<WebSocketEndpoint>()
             .HandleAsync(context, (string)context.Request.RouteValues["pool"]!));
