@@ -1,5 +1,5 @@
 // The silo process. With no configuration it runs alone, in memory, co-hosting the gateway, with a demo
-// upstream pool "demo" served by this process; in Development a well-known key works (docs/gateway.md).
+// upstream pool "demo" run by this process; in Development a well-known key works (docs/gateway.md).
 using Conduit.Gateway;
 using Conduit.Grains.Pools;
 using Conduit.Grains.Quotas;
@@ -7,7 +7,7 @@ using Conduit.Runtime.Hosting;
 using Conduit.Silo.Demo;
 
 var builder = WebApplication.CreateBuilder(args);
-DemoUpstream.AddDefaultPool(builder.Configuration);
+await using var demoUpstream = await DemoUpstream.StartAsync(builder.Configuration);
 builder.UseSilo(silo => silo
     .AddGrains(typeof(PoolOptions).Assembly)
     .AddMemoryGrainStorage("Default"));
@@ -18,6 +18,5 @@ DevelopmentTenant.Configure(builder.Services, builder.Environment);
 
 var app = builder.Build();
 app.MapConduitGateway();
-DemoUpstream.Map(app);
 DevelopmentTenant.Announce(app);
-app.Run();
+await app.RunAsync();

@@ -1,14 +1,18 @@
 using System.Buffers;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Conduit.Silo.Demo;
 
 /// <summary>
-/// A small real JSON-RPC 2.0 WebSocket server served by the silo itself at <see cref="Path"/>, so that the default
-/// run has an upstream to pool. Methods: <c>echo</c> (result = params), <c>ping</c> ("pong"), <c>add</c> (sum of a
+/// A small real JSON-RPC 2.0 WebSocket server run by the silo process itself (on a loopback port of its own, at
+/// <see cref="Path"/>), so that the default run has an upstream to pool. Methods: <c>echo</c> (result = params), <c>ping</c> ("pong"), <c>add</c> (sum of a
 /// number array), <c>time</c> (server UTC time); others get -32601. Notifications get no answer; batches work.
 /// </summary>
 internal static class DemoUpstream
@@ -18,45 +22,34 @@ internal static class DemoUpstream
 
     private const int MaxMessageBytes = 1024 * 1024;
 
-    /// <summary>The ws:// URL of the demo upstream on the first address in <paramref name="urls"/> (ASP.NET Core's "urls" setting).</summary>
-    public static string UrlFor(string? urls)
-    {
-        var first = (urls ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .FirstOrDefault(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? "http://localhost:5000";
-        var uri = new Uri(first.Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost"));
-        return $"ws://{uri.Host}:{uri.Port}{Path}";
-    }
-
     /// <summary>
-    /// Unless "Demo:Enabled" is false or a pool "demo" is configured, configures pool "demo" to use the demo upstream
-    /// of this process (on the first http address of the "urls" setting, default http://localhost:5000).
+    /// Unless "Demo:Enabled" is false or a pool "demo" is configured, starts the demo upstream on its own loopback
+    /// port (so it outlives the silo's shutdown: the pool's connections close cleanly) and configures pool "demo"
+    /// to use it. Returns null when not started; dispose the result after the silo has stopped.
     /// </summary>
-    public static void AddDefaultPool(ConfigurationManager configuration)
+    public static async Task<WebApplication?> StartAsync(ConfigurationManager configuration)
     {
         if (!configuration.GetValue("Demo:Enabled", defaultValue: true) || configuration.GetSection("Pools:demo").Exists())
         {
-            return;
+            return null;
         }
 
-        configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Pools:demo:Url"] = UrlFor(configuration["urls"]),
-            ["Pools:demo:MinConnections"] = "1",
-            ["Pools:demo:MaxConnections"] = "4",
-        });
-    }
-
-    /// <summary>Maps the demo upstream's endpoint (unless "Demo:Enabled" is false).</summary>
-    public static void Map(WebApplication app)
-    {
-        if (!app.Configuration.GetValue("Demo:Enabled", defaultValue: true))
-        {
-            return;
-        }
-
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
         var pipeline = ((IEndpointRouteBuilder)app).CreateApplicationBuilder().UseWebSockets();
         pipeline.Run(ServeAsync);
         app.Map(Path, pipeline.Build());
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pools:demo:Url"] = $"ws://127.0.0.1:{address.Port}{Path}",
+            ["Pools:demo:MinConnections"] = "1",
+            ["Pools:demo:MaxConnections"] = "4",
+        });
+        return app;
     }
 
     private static async Task ServeAsync(HttpContext context)
