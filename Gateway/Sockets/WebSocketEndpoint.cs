@@ -24,6 +24,7 @@ internal sealed partial class WebSocketEndpoint(
     GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
+    ILoggerFactory loggerFactory,
     ILogger<WebSocketEndpoint> logger)
 {
     private readonly GatewayOptions _options = options.Value;
@@ -123,7 +124,7 @@ internal sealed partial class WebSocketEndpoint(
             KeepAliveTimeout = _options.KeepAliveTimeout,
             DangerousEnableCompression = false,
         });
-        var session = new ClientSession(socket, info, agent, quota, metrics, _options, time, logger);
+        var session = new ClientSession(socket, info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
         var traffic = metrics.ForPool(info.Pool);
         Interlocked.Increment(ref traffic.ActiveSockets);
         Interlocked.Increment(ref traffic.OpenedSockets);
