@@ -1,5 +1,6 @@
 using System.Text;
 using Conduit.Benchmarks.Harness;
+using Conduit.Grains;
 using Conduit.Grains.Connections;
 using Conduit.Grains.JsonRpc;
 using Conduit.Tests.Infrastructure;
@@ -36,6 +37,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             await direct[i].ConnectAsync(upstream.Url, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), CancellationToken.None);
         }
 
+        var connections = (await host.Pool.GetConnections()).Select(c => host.Grains.GetGrain<IConnectionGrain>(c.Connection)).ToArray();
         var rows = new List<(LoadResult, LoadResult)>();
         foreach (var callers in new[] { 64, 256 })
         {
@@ -51,6 +53,11 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
                 agents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""));
             rows.Add((measured, baseline));
             await Task.WhenAll(agents.Select(a => a.Close()));
+
+            // Diagnostic: the connection grains alone (no agent hop), to show where the cost is.
+            var measuredConnections = await LoadRunner.RunAsync("connection grain only (diagnostic)", callers, context.Duration, caller =>
+                connections[caller % connections.Length].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""));
+            rows.Add((measuredConnections, baseline));
         }
 
         ResultTable.Write(context.Output, "Requests through the pool (ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);
