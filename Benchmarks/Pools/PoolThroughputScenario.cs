@@ -39,6 +39,20 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
 
         var connections = (await host.Pool.GetConnections()).Select(c => host.Grains.GetGrain<IConnectionGrain>(c.Connection)).ToArray();
         var rows = new List<(LoadResult, LoadResult)>();
+
+        // Warm both paths (JIT tiers, upstream buffers) so the first measured row is not penalised.
+        var warmAgents = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => host.OpenAgentAsync($"bench/warm-{i}")));
+        var warmIds = new long[64];
+        await LoadRunner.RunAsync("warm-up direct", 64, TimeSpan.FromSeconds(2), caller =>
+        {
+            var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}""");
+            JsonRpcEnvelope.TryParse(bytes, out var envelope);
+            return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
+        });
+        await LoadRunner.RunAsync("warm-up pool", 64, TimeSpan.FromSeconds(2), caller =>
+            warmAgents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
+        await Task.WhenAll(warmAgents.Select(a => a.Close()));
+
         foreach (var callers in new[] { 64, 256 })
         {
             var agents = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => host.OpenAgentAsync($"bench/tp-{callers}-{i}")));
