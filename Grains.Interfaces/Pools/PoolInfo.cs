@@ -13,6 +13,7 @@ namespace Conduit.Grains;
 /// <param name="Breaker">The pool breaker's state: "Closed", "Open", "HalfOpen" or "Isolated".</param>
 /// <param name="LeaseTimeoutMs">A lease not renewed within this is reclaimed.</param>
 /// <param name="LeaseIdleReleaseMs">How long an agent keeps an unused request-mode lease.</param>
+/// <param name="LeasesGranted">Leases granted since the pool activated (requests sent on held leases do not count).</param>
 public sealed record PoolInfo(
     string Name,
     bool Configured,
@@ -25,4 +26,5 @@ public sealed record PoolInfo(
     int Waiters,
     string Breaker,
     long LeaseTimeoutMs,
-    long LeaseIdleReleaseMs);
+    long LeaseIdleReleaseMs,
+    long LeasesGranted = 0);

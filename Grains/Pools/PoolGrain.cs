@@ -99,7 +99,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             _waiters.Count,
             _breaker.DisplayState,
             (long)_options.LeaseTimeout.TotalMilliseconds,
-            (long)_options.LeaseIdleRelease.TotalMilliseconds));
+            (long)_options.LeaseIdleRelease.TotalMilliseconds,
+            _nextLease));
     }
 
     /// <inheritdoc />

@@ -12,7 +12,7 @@ public sealed class PoolContractsTests
     [Fact]
     public void Dtos_RoundTripThroughRuntimeJson()
     {
-        var info = new PoolInfo("main", true, "request", "healthy", 3, 2, 10, 128, 1, "HalfOpen", 30_000, 50);
+        var info = new PoolInfo("main", true, "request", "healthy", 3, 2, 10, 128, 1, "HalfOpen", 30_000, 50, 77);
         var lease = new LeaseResult("main#1", "main/1", 0, null, 12, 0);
         var refused = new LeaseResult(null, null, JsonRpcErrorCodes.CircuitOpen, "Circuit open", 0, 5_000);
         var report = new ConnectionReport("main/1", ConnectionState.Recycling, ConnectionHealth.Degraded, LatencyTrend.Degrading, 1234.5, 3, 999, false, true);
