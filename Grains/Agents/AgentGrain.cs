@@ -99,7 +99,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
         }
 
-        if (!envelope.IsObject || !envelope.HasMethod)
+        // Session mode: the client may answer a request the upstream sent it (it has an id, no method);
+        // that answer goes upstream as is and gets no reply. Anything else without a method is invalid.
+        var clientResponse = envelope.IsObject && !envelope.HasMethod && envelope.HasId && SessionMode;
+        if (!envelope.IsObject || (!envelope.HasMethod && !clientResponse))
         {
             return JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
         }
@@ -109,6 +112,12 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         {
             var reason = _pool is null ? "agent is not open" : $"pool '{_poolName}' is not configured";
             return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, reason);
+        }
+
+        if (clientResponse)
+        {
+            await ForwardAsync(message, null);
+            return null;
         }
 
         if (id is null)

@@ -82,8 +82,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
             return new UpstreamReply(UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason));
         }
 
-        if (!envelope.HasId)
+        if (!envelope.HasId || !envelope.HasMethod)
         {
+            // A notification, or a response to a request the upstream sent: written as is, nothing to wait for.
             Interlocked.Increment(ref _requests);
             return _outbox.Writer.TryWrite(utf8.ToArray())
                 ? new UpstreamReply(UpstreamOutcome.Sent, null)

@@ -38,6 +38,9 @@ public sealed class UpstreamServer : IAsyncDisposable
         Url = url;
     }
 
+    /// <summary>The method name under which responses from the client (to requests pushed with <see cref="PushAsync"/>) are recorded.</summary>
+    public const string ResponseMethod = "(response)";
+
     /// <summary>The server's WebSocket URL, e.g. <c>ws://127.0.0.1:41234/</c>.</summary>
     public Uri Url { get; private set; }
 

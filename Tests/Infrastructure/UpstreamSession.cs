@@ -169,6 +169,13 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
 
     private async Task<string?> AnswerAsync(JsonNode? message, List<Func<Task>> after)
     {
+        if (message is JsonObject answer && !answer.ContainsKey("method") && answer.ContainsKey("id") && (answer.ContainsKey("result") || answer.ContainsKey("error")))
+        {
+            // A client's response to a request this server pushed: recorded, never answered.
+            server.Record(new UpstreamRequest(number, UpstreamServer.ResponseMethod, answer["id"]?.ToJsonString() ?? "null"));
+            return null;
+        }
+
         if (message is not JsonObject request || request["method"] is not JsonValue methodValue || !methodValue.TryGetValue<string>(out var method))
         {
             return """{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}""";

@@ -156,4 +156,29 @@ public sealed class AgentGrainTests : IAsyncLifetime
         await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
         Assert.Equal(2, host.Upstream.CountOf("echo"));
     }
+
+    [Fact]
+    public async Task SessionMode_UpstreamRequestToClient_ClientAnswerGoesUpstreamUnchanged()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1" });
+        var observer = new RecordingObserver();
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/answers");
+        await agent.Open(new AgentOpenRequest("main", "t1", "s"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+
+        Assert.Equal(1, await host.Upstream.PushAsync("""{"jsonrpc":"2.0","id":"srv-1","method":"sampling/create","params":{}}"""));
+        await Eventually.TrueAsync(() => observer.Messages.Count == 1);
+        Assert.Contains("srv-1", observer.Messages.Single());
+
+        Assert.Null(await agent.Send("""{"jsonrpc":"2.0","id":"srv-1","result":{"text":"hi"}}"""));
+        await Eventually.TrueAsync(() => host.Upstream.CountOf(UpstreamServer.ResponseMethod) == 1);
+        Assert.Equal("\"srv-1\"", host.Upstream.Received.Single(r => r.Method == UpstreamServer.ResponseMethod).IdJson);
+    }
+
+    [Fact]
+    public async Task RequestMode_ResponseObjectFromClient_InvalidRequest()
+    {
+        var agent = await OpenAgentAsync("t1/stray-response");
+        Assert.Contains("-32600", await agent.Send("""{"jsonrpc":"2.0","id":"x","result":1}"""));
+    }
 }
