@@ -1,3 +1,4 @@
+using Conduit.Gateway.Dashboard;
 using Conduit.Gateway.Health;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Pools;
@@ -29,6 +30,7 @@ public static class GatewayEndpoints
         var webSockets = pipeline.Build();
         endpoints.Map("/ws/{pool}", webSockets).WithDisplayName("Conduit WebSocket gateway");
 
+        endpoints.MapConduitDashboard();
         endpoints.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         endpoints.MapGet("/health/ready", async (HealthReporter health, CancellationToken ct) =>
         {

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Conduit.Grains.JsonRpc;
 using Conduit.Runtime;
 using Microsoft.Extensions.Logging;
@@ -19,6 +21,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <summary>How long a request id is remembered (DESIGN section 5).</summary>
     public static readonly TimeSpan DedupWindow = TimeSpan.FromSeconds(300);
 
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+
     private readonly TimeProvider _time;
     private readonly ILogger<AgentGrain> _logger;
     private readonly Dictionary<string, DedupEntry> _dedup = new(StringComparer.Ordinal);
@@ -29,8 +33,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private IAgentObserver? _observer;
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
-    private IGrainTimer? _timer;
+    private IGrainTimer? _keepAlive;
+    private IGrainTimer? _leaseTimer;
     private int _inFlight;
+    private bool _idleCheckPending;
     private DateTimeOffset _lastActivity;
     private DateTimeOffset _lastRenew;
 
@@ -42,6 +48,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
     private bool SessionMode => _info?.Mode == "session";
 
+    private TimeSpan IdleRelease => TimeSpan.FromMilliseconds(_info?.LeaseIdleReleaseMs ?? 0);
+
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -52,7 +60,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
+        _keepAlive?.Dispose();
+        _leaseTimer?.Dispose();
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
@@ -76,11 +85,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             await held.Connection.AttachSession(observer);
         }
 
-        if (_timer is null && _info.Configured)
-        {
-            var period = TimeSpan.FromMilliseconds(Math.Max(50, Math.Min(_info.LeaseTimeoutMs / 3, _info.LeaseIdleReleaseMs)));
-            _timer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
-        }
+        // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and
+        // lease); the same slow tick forgets de-duplication entries past the window.
+        _keepAlive ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(KeepAlivePeriod, KeepAlivePeriod) { Interleave = true, KeepAlive = true });
     }
 
     /// <inheritdoc />
@@ -129,9 +136,36 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
+    public async Task<string?> SendBatch(string batch)
+    {
+        JsonArray? items;
+        try
+        {
+            items = JsonNode.Parse(batch) as JsonArray;
+        }
+        catch (JsonException)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
+        }
+
+        if (items is null || items.Count == 0)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
+        }
+
+        var responses = await Task.WhenAll(items.Select(item => item is JsonObject
+            ? Send(item.ToJsonString())
+            : Task.FromResult<string?>(JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"))));
+        var present = responses.Where(r => r is not null).ToList();
+        return present.Count == 0 ? null : "[" + string.Join(",", present) + "]";
+    }
+
+    /// <inheritdoc />
     public async Task Close()
     {
         _observer = null;
+        _keepAlive?.Dispose();
+        _keepAlive = null;
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
@@ -168,6 +202,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             {
                 _inFlight--;
                 _lastActivity = _time.GetUtcNow();
+                if (_inFlight == 0 && !SessionMode)
+                {
+                    ScheduleIdleRelease();
+                }
             }
 
             if (reply.ConnectionFailed)
@@ -221,6 +259,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             {
                 var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));
                 _lease = lease;
+                StartLeaseTimer();
                 _lastRenew = _time.GetUtcNow();
                 _lastActivity = _lastRenew;
                 if (SessionMode && _observer is { } observer)
@@ -245,6 +284,8 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         _lease = null;
+        _leaseTimer?.Dispose();
+        _leaseTimer = null;
         try
         {
             if (SessionMode)
@@ -265,17 +306,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var now = _time.GetUtcNow();
         if (_lease is { } lease && _info is { } info)
         {
-            if (!SessionMode && _inFlight == 0 && now - _lastActivity >= TimeSpan.FromMilliseconds(info.LeaseIdleReleaseMs))
-            {
-                await DropLeaseAsync(lease, connectionFailed: false);
-            }
-            else if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0))
+            if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0) - TimeSpan.FromMilliseconds(1))
             {
                 _lastRenew = now;
                 var lost = await _pool!.Renew([lease.Id]);
                 if (lost.Count > 0 && ReferenceEquals(_lease, lease))
                 {
                     _lease = null;
+                    _leaseTimer?.Dispose();
+                    _leaseTimer = null;
                     if (SessionMode)
                     {
                         _observer?.OnClosed(1011, "session connection lost");
@@ -284,6 +323,11 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             }
         }
 
+    }
+
+    private Task PruneAsync()
+    {
+        var now = _time.GetUtcNow();
         foreach (var (id, entry) in _dedup.ToList())
         {
             if (now - entry.SeenAt >= DedupWindow && entry.Response.IsCompleted)
@@ -291,14 +335,63 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 _dedup.Remove(id);
             }
         }
+
+        return Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {Agent}: id {Id} seen within the window; answered without resending")]
-    private static partial void LogDuplicate(ILogger logger, string agent, string id);
+    private void ScheduleIdleRelease()
+    {
+        // One pending check per agent, not one timer per request: it re-arms itself while traffic goes on.
+        if (_idleCheckPending || _lease is null)
+        {
+            return;
+        }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: send to {Connection} failed")]
-    private static partial void LogSendFailed(ILogger logger, string agent, string connection, Exception exception);
+        _idleCheckPending = true;
+        _ = ReleaseWhenIdleAsync();
+    }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: releasing lease {Lease} failed")]
-    private static partial void LogReleaseFailed(ILogger logger, string agent, string lease, Exception exception);
+    private async Task ReleaseWhenIdleAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var remaining = _lastActivity + IdleRelease - _time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                await Task.Delay(remaining, _time);
+                if (_inFlight > 0)
+                {
+                    return;
+                }
+            }
+
+            if (_inFlight == 0 && _lease is { } lease)
+            {
+                await DropLeaseAsync(lease, connectionFailed: false);
+            }
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(_logger, _key, "idle", e);
+        }
+        finally
+        {
+            _idleCheckPending = false;
+        }
+    }
+
+    private void StartLeaseTimer()
+    {
+        // Runs only while a lease is held, to renew it.
+        var info = _info!;
+        var renew = info.LeaseTimeoutMs / 3;
+        var period = TimeSpan.FromMilliseconds(Math.Max(20, renew));
+        _leaseTimer?.Dispose();
+        _leaseTimer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
+    }
 }

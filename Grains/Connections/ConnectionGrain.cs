@@ -128,9 +128,18 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         _served = true;
         var reply = await socket.SendAsync(utf8, envelope, _options.RequestTimeout);
-        if (reply.Outcome != UpstreamOutcome.NotSent)
+        // The breaker counts answers and timeouts; a dead socket counts once (in SocketClosed), not
+        // once per request that was in flight on it.
+        if (reply.Outcome is UpstreamOutcome.Answered or UpstreamOutcome.TimedOut)
         {
-            await _breaker.RecordAsync(reply.Outcome is UpstreamOutcome.Answered or UpstreamOutcome.Sent);
+            var wasRejecting = _breaker.IsRejecting;
+            await _breaker.RecordAsync(reply.Outcome == UpstreamOutcome.Answered);
+            if (!wasRejecting && _breaker.IsRejecting && _state == ConnectionState.Ready)
+            {
+                LogBreakerOpened(_logger, _key, _options.BreakDuration);
+                _state = ConnectionState.Unhealthy;
+                _ = ReportToPoolAsync(Report());
+            }
         }
 
         if (!_rotationReported && socket.RequestsSent >= _options.MaxRequestsPerConnection)
@@ -231,7 +240,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             await socket.DisposeAsync();
             _state = ConnectionState.Failed;
             LogConnectFailed(_logger, _key, _reconnectAttempt, e.Message);
-            await _breaker.RecordAsync(false);
             ScheduleReconnect();
             return Report(connectAttempt: false);
         }
@@ -243,7 +251,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _reconnectAttempt = 0;
         _rotationReported = false;
         _served = false;
-        await _breaker.RecordAsync(true);
         _healthTimer ??= RegisterGrainTimer(
             _ => CheckHealthAsync(),
             new GrainTimerCreationOptions(_options.HealthCheckInterval, _options.HealthCheckInterval) { Interleave = true, KeepAlive = true });
@@ -258,12 +265,9 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             return;
         }
 
+        // Connect attempts go to the pool's breaker (through the report); this connection's own
+        // breaker guards requests, so it does not hold reconnects back.
         var delay = Jitter.Backoff(_reconnectAttempt++, _options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _random);
-        if (_breaker.RetryAfter > delay)
-        {
-            delay = _breaker.RetryAfter;
-        }
-
         _reconnectTimer?.Dispose();
         _reconnectTimer = RegisterGrainTimer(
             _ => ReconnectAsync(),
@@ -388,28 +392,4 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _drainDeadline?.Dispose();
         _drainDeadline = null;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Connection} is open")]
-    private static partial void LogConnected(ILogger logger, string connection);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Connection}: connect attempt {Attempt} failed: {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string connection, int attempt, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Connection} lost its socket: {Reason}; reconnecting with backoff")]
-    private static partial void LogSocketLost(ILogger logger, string connection, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Connection} health {Before} -> {After} (last check {LatencyMs} ms, trend {Trend})")]
-    private static partial void LogHealthChanged(ILogger logger, string connection, ConnectionHealth before, ConnectionHealth after, double latencyMs, LatencyTrend trend);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Connection} served {Requests} requests and asks to be rotated")]
-    private static partial void LogRotationDue(ILogger logger, string connection, long requests);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Connection} closed: {Reason}")]
-    private static partial void LogClosed(ILogger logger, string connection, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Connection} could not report to its pool")]
-    private static partial void LogReportFailed(ILogger logger, string connection, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Connection} could not handle its socket's end")]
-    private static partial void LogSelfCallFailed(ILogger logger, string connection, Exception exception);
 }

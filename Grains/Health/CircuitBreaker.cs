@@ -41,6 +41,13 @@ internal sealed class CircuitBreaker
     /// <summary>Polly's view of the circuit (Open stays until the next outcome after the break).</summary>
     public CircuitState State => _state.CircuitState;
 
+    /// <summary>"Closed", "Open" (rejecting), "HalfOpen" (break elapsed, waiting for a probe outcome) or "Isolated".</summary>
+    public string DisplayState => State switch
+    {
+        CircuitState.Open when !IsRejecting => "HalfOpen",
+        var state => state.ToString(),
+    };
+
     /// <summary>How many times it opened.</summary>
     public int Opened { get; private set; }
 

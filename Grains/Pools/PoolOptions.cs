@@ -50,8 +50,8 @@ public sealed class PoolOptions
     /// <summary>A lease held longer than this is logged as suspicious (still renewed). Default 10 min.</summary>
     public TimeSpan LongLeaseWarning { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long an agent keeps an unused request-mode lease before giving it back. Default 2 s.</summary>
-    public TimeSpan LeaseIdleRelease { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long an agent keeps a request-mode lease after its last response (busy agents keep theirs). Default 50 ms.</summary>
+    public TimeSpan LeaseIdleRelease { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Connection choice for new leases. Default least-connections.</summary>
     public LoadBalancingMode LoadBalancing { get; set; } = LoadBalancingMode.LeastConnections;

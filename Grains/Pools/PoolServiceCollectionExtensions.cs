@@ -10,8 +10,11 @@ public static class PoolServiceCollectionExtensions
 {
     /// <summary>
     /// Binds <c>Pools:{name}</c> to named <see cref="PoolOptions"/> for every child section, validates
-    /// each at start-up (every bad value is reported by name) and registers the pool catalog. Call once
-    /// on the silo's services: <c>services.AddConduitPools(configuration)</c>.
+    /// each at start-up (every bad value is reported by name), registers the pool catalog and a start-up
+    /// step that activates every configured pool once the host has started (so its minimum connections
+    /// are open before the first client). Call once on the silo's services:
+    /// <c>services.AddConduitPools(configuration)</c>, and host the grains with
+    /// <c>silo.AddGrains(typeof(PoolOptions).Assembly)</c>.
     /// </summary>
     public static IServiceCollection AddConduitPools(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,6 +25,7 @@ public static class PoolServiceCollectionExtensions
         services.TryAddSingleton(new PoolCatalog(names));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PoolOptions>, PoolOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, PoolWarmupService>());
         foreach (var name in names)
         {
             services.AddOptions<PoolOptions>(name).Bind(section.GetSection(name)).ValidateOnStart();

@@ -62,9 +62,16 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
 
     public void Abort()
     {
-        _stop.Cancel();
-        socket.Abort();
-        context.Abort();
+        try
+        {
+            _stop.Cancel();
+            socket.Abort();
+            context.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request ended on its own meanwhile.
+        }
     }
 
     public async Task CloseAsync()

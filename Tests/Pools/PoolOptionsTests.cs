@@ -26,7 +26,7 @@ public sealed class PoolOptionsTests
         Assert.Equal(1000, o.MaxRequestsPerConnection);
         Assert.Equal(TimeSpan.FromSeconds(30), o.LeaseTimeout);
         Assert.Equal(TimeSpan.FromMinutes(10), o.LongLeaseWarning);
-        Assert.Equal(TimeSpan.FromSeconds(2), o.LeaseIdleRelease);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), o.LeaseIdleRelease);
         Assert.Equal(LoadBalancingMode.LeastConnections, o.LoadBalancing);
         Assert.Equal(TimeSpan.FromSeconds(30), o.HealthCheckInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), o.HealthCheckTimeout);
