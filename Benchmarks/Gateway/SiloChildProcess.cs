@@ -56,6 +56,19 @@ internal sealed class SiloChildProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info)!;
+
+        // Never leave the child behind, even when this process is stopped before it disposes the child.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        };
         process.OutputDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         var silo = new SiloChildProcess(process, port);
@@ -70,7 +83,7 @@ internal sealed class SiloChildProcess : IAsyncDisposable
                     return silo;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
             }
 

@@ -9,6 +9,7 @@ namespace Conduit.Grains;
 /// <param name="MessagesGranted">Messages granted to gateways since the grain activated.</param>
 /// <param name="RejectedSockets">Sockets refused since the grain activated.</param>
 /// <param name="RejectedMessages">Messages refused by gateways since the grain activated.</param>
+/// <param name="BudgetRequests">Budget requests gateways made for this tenant (one per slice, not per message).</param>
 public sealed record TenantUsage(
     string Tenant,
     string Tier,
@@ -17,4 +18,5 @@ public sealed record TenantUsage(
     int MessagesPerMinute,
     long MessagesGranted,
     long RejectedSockets,
-    long RejectedMessages);
+    long RejectedMessages,
+    long BudgetRequests);

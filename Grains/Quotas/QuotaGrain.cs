@@ -99,6 +99,7 @@ internal sealed partial class QuotaGrain : Grain, IQuotaGrain
         var now = _time.GetTimestamp();
         var tenant = GetTenant(request.Tenant, now);
         tenant.RejectedMessages += request.Rejected;
+        tenant.BudgetRequests++;
         var rate = tenant.Limits.MessagesPerMinute;
         var validMs = (long)_options.GrantValidity.TotalMilliseconds;
         if (rate == 0)
@@ -141,7 +142,8 @@ internal sealed partial class QuotaGrain : Grain, IQuotaGrain
                 tenant.Limits.MessagesPerMinute,
                 tenant.MessagesGranted,
                 tenant.RejectedSockets,
-                tenant.RejectedMessages));
+                tenant.RejectedMessages,
+                tenant.BudgetRequests));
         }
 
         return Task.FromResult<IReadOnlyList<TenantUsage>>(usage);

@@ -23,4 +23,6 @@ internal sealed class TenantQuotaState(string tenant, string tier, TierOptions l
     public long RejectedSockets { get; set; }
 
     public long RejectedMessages { get; set; }
+
+    public long BudgetRequests { get; set; }
 }

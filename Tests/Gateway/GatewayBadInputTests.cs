@@ -113,6 +113,10 @@ public sealed class GatewayBadInputTests : IAsyncLifetime
 
         await receiver.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(seen, Assert.True);
+
+        // Messages pass on local tokens: the quota grain was asked once per slice of 50, not once per message.
+        var usage = (await _host.Grains.GetGrain<Conduit.Grains.IQuotaGrain>(Conduit.Grains.QuotaGrainKeys.Global).GetUsage()).Single(u => u.Tenant == "load");
+        Assert.InRange(usage.BudgetRequests, 1, (count / 50) + 20);
         await AssertBystanderServedAsync();
     }
 

@@ -47,6 +47,19 @@ internal sealed class SiloProcess : IAsyncDisposable
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
         var process = Process.Start(info)!;
+
+        // Never leave the child behind, even when this process is stopped before it disposes the child.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        };
         var silo = new SiloProcess(process, port);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
@@ -63,7 +76,7 @@ internal sealed class SiloProcess : IAsyncDisposable
                     return silo;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
             }
 

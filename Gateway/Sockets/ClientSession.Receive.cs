@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Conduit.Gateway.JsonRpc;
+using Conduit.Gateway.Metrics;
+using Conduit.Gateway.Quotas;
+using Conduit.Grains;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Gateway.Sockets;
+
+/// <summary>The receive side of a client session: reading frames and forwarding messages.</summary>
+internal sealed partial class ClientSession
+{
+    private async Task ReceiveLoopAsync()
+    {
+        while (true)
+        {
+            // A zero-byte read waits for the next frame without holding a buffer, so idle sockets cost little memory.
+            var first = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            if (first.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(first.EndOfMessage ? 1 : 4096);
+            try
+            {
+                var length = 0;
+                var last = first;
+                var tooBig = false;
+                while (!last.EndOfMessage)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length > _options.MaxMessageBytes)
+                        {
+                            tooBig = true;
+                            break;
+                        }
+
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+
+                    last = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    if (last.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    length += last.Count;
+                    if (length > _options.MaxMessageBytes)
+                    {
+                        tooBig = true;
+                        break;
+                    }
+                }
+
+                if (tooBig)
+                {
+                    Interlocked.Increment(ref _metrics.OversizedMessages);
+                    LogTooBig(Info.SocketId, _options.MaxMessageBytes);
+                    RequestClose(CloseTooBig, $"message larger than {_options.MaxMessageBytes} bytes", flush: false);
+                    await DiscardUntilCloseAsync();
+                    return;
+                }
+
+                await OnMessageAsync(first.MessageType, buffer.AsMemory(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private async Task DiscardUntilCloseAsync()
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while ((await _socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private async Task OnMessageAsync(WebSocketMessageType type, ReadOnlyMemory<byte> message)
+    {
+        if (type == WebSocketMessageType.Binary)
+        {
+            Interlocked.Increment(ref _metrics.InvalidRequests);
+            Enqueue(JsonRpcErrors.Create("null", JsonRpcErrorCodes.InvalidRequest, "Invalid Request: binary frames are not supported, send JSON-RPC in text frames"));
+            return;
+        }
+
+        var frame = JsonRpcFrameParser.Parse(message);
+        var batch = frame.IsBatch ? new BatchResponse(frame.Items.Length) : null;
+        Interlocked.Add(ref _pool.MessagesReceived, frame.Items.Length);
+        for (var i = 0; i < frame.Items.Length; i++)
+        {
+            var item = frame.Items[i];
+            if (item.ErrorResponse is { } error)
+            {
+                Interlocked.Increment(ref error.Contains("-32700", StringComparison.Ordinal) ? ref _metrics.ParseErrors : ref _metrics.InvalidRequests);
+                Deliver(batch, i, error);
+                continue;
+            }
+
+            if (IsClosing)
+            {
+                Deliver(batch, i, item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.InternalError, "The gateway is closing this socket; send the request on a new connection"));
+                continue;
+            }
+
+            var retryAfterMs = await _quota.TryTakeMessageAsync(Info.Tenant);
+            if (retryAfterMs > 0)
+            {
+                Interlocked.Increment(ref _metrics.RateLimited);
+                Deliver(batch, i, item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.RateLimited, "Rate limited", ("retryAfterMs", retryAfterMs)));
+                continue;
+            }
+
+            await _slots.WaitAsync();
+            Interlocked.Increment(ref _inFlight);
+            Interlocked.Increment(ref _pool.InFlight);
+            Interlocked.Increment(ref _metrics.InFlight);
+            _ = ForwardAsync(item, batch, i, _time.GetTimestamp());
+        }
+    }
+
+    private async Task ForwardAsync(JsonRpcItem item, BatchResponse? batch, int index, long started)
+    {
+        string? answer;
+        try
+        {
+            answer = await _agent.Send(item.Message!);
+        }
+        catch (TimeoutException)
+        {
+            Interlocked.Increment(ref _pool.RequestErrors);
+            var waited = (long)_time.GetElapsedTime(started).TotalMilliseconds;
+            answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.RequestTimeout, "Request timed out", ("timeoutMs", waited));
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _pool.RequestErrors);
+            LogForwardFailed(ex, Info.SocketId, Info.Pool);
+            answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.InternalError, "Internal error");
+        }
+
+        _metrics.RequestDuration(_time.GetElapsedTime(started));
+        Interlocked.Increment(ref _pool.RequestsCompleted);
+        Deliver(batch, index, answer);
+        Interlocked.Decrement(ref _metrics.InFlight);
+        Interlocked.Decrement(ref _pool.InFlight);
+        _slots.Release();
+        if (Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            if (IsClosing)
+            {
+                _queue.Wake();
+            }
+
+            if (_receiveEnded.Task.IsCompleted)
+            {
+                _inFlightZero.TrySetResult();
+            }
+        }
+    }
+
+    private void Deliver(BatchResponse? batch, int index, string? answer)
+    {
+        if (batch is null)
+        {
+            if (answer is not null)
+            {
+                Enqueue(answer);
+            }
+
+            return;
+        }
+
+        if (batch.Complete(index, answer, out _) is { } joined)
+        {
+            Enqueue(joined);
+        }
+    }
+}

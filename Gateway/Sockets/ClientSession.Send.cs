@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Conduit.Gateway.JsonRpc;
+using Conduit.Gateway.Metrics;
+using Conduit.Gateway.Quotas;
+using Conduit.Grains;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Gateway.Sockets;
+
+/// <summary>The send side of a client session: the bounded queue, the send loop and the close handshake.</summary>
+internal sealed partial class ClientSession
+{
+    private void Enqueue(string message)
+    {
+        if (_queue.TryEnqueue(Encoding.UTF8.GetBytes(message)))
+        {
+            Interlocked.Increment(ref _metrics.QueuedMessages);
+            return;
+        }
+
+        if (_abort.IsCancellationRequested || _receiveEnded.Task.IsCompleted)
+        {
+            return; // the socket is gone; the answer has nowhere to go
+        }
+
+        lock (_closeLock)
+        {
+            if (_closeRequested && !_closeFlush)
+            {
+                return;
+            }
+        }
+
+        Interlocked.Increment(ref _metrics.SlowConsumers);
+        LogSlowConsumer(Info.SocketId, _queue.Count, _queue.Bytes);
+        RequestClose(CloseTryAgainLater, "slow consumer: send queue full", flush: false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        try
+        {
+            while (await _queue.WaitToReadAsync())
+            {
+                while (_queue.TryDequeue(out var message))
+                {
+                    if (message is not null)
+                    {
+                        Interlocked.Decrement(ref _metrics.QueuedMessages);
+                        if (!DropsQueuedMessages())
+                        {
+                            await _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                            Interlocked.Increment(ref _metrics.FramesSent);
+                        }
+                    }
+
+                    if (ShouldCloseNow())
+                    {
+                        await CloseAsync();
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            Abort();
+        }
+        finally
+        {
+            _queue.Complete();
+            while (_queue.TryDequeue(out var left))
+            {
+                if (left is not null)
+                {
+                    Interlocked.Decrement(ref _metrics.QueuedMessages);
+                }
+            }
+        }
+    }
+
+    private bool DropsQueuedMessages()
+    {
+        lock (_closeLock)
+        {
+            return _closeRequested && !_closeFlush;
+        }
+    }
+
+    private bool ShouldCloseNow()
+    {
+        lock (_closeLock)
+        {
+            return _closeRequested && (!_closeFlush || (_queue.Count == 0 && Volatile.Read(ref _inFlight) == 0));
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        int code;
+        string reason;
+        lock (_closeLock)
+        {
+            code = _closeCode;
+            reason = _closeReason;
+        }
+
+        RecordClose(code);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+            timeout.CancelAfter(_options.CloseTimeout);
+            await _socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            Abort();
+            return;
+        }
+
+        try
+        {
+            // The client answers with its own close frame, which ends the receive loop.
+            await _receiveEnded.Task.WaitAsync(_options.CloseTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            Abort();
+        }
+    }
+
+    private void RecordClose(int code)
+    {
+        if (Interlocked.Exchange(ref _closeRecorded, 1) == 0)
+        {
+            _metrics.Closed(code);
+        }
+    }
+
+    private async Task WaitForInFlightAsync()
+    {
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            // Answers of a socket that is gone only need to finish, not to be sent.
+            await _inFlightZero.Task.WaitAsync(_options.DrainTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            LogInFlightAbandoned(Info.SocketId, Volatile.Read(ref _inFlight));
+        }
+    }
+
+    private void OnLifetimeReached()
+    {
+        Interlocked.Increment(ref _metrics.LifetimeExpired);
+        RequestClose(ClosePolicy, "maximum socket lifetime reached", flush: true);
+    }
+
+    private void OnFlushTimeout()
+    {
+        lock (_closeLock)
+        {
+            _closeFlush = false;
+        }
+
+        _abort.CancelAfter(_options.CloseTimeout);
+        _queue.Wake();
+    }
+}
