@@ -1,0 +1,134 @@
+using Conduit.Runtime.Timers;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Runtime.Activations;
+
+internal sealed partial class ActivationData
+{
+    private async Task ActivateAsync()
+    {
+        RequestContext.Current = new RequestContext(this, null);
+        using var cts = new CancellationTokenSource(_runtime.Options.ResponseTimeout, _runtime.TimeProvider);
+        try
+        {
+            var (instance, states) = _runtime.Activator.Create(GrainClass, this);
+            Instance = instance;
+            foreach (var state in states)
+            {
+                await state.ReadStateAsync(cts.Token);
+            }
+
+            if (instance is Grain grain)
+            {
+                await grain.OnActivateAsync(cts.Token);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogActivationFailed(_runtime.Logger, exception, GrainId);
+            List<WorkItem> failed;
+            List<GrainTimer> timers;
+            lock (_lock)
+            {
+                _state = ActivationState.Invalid;
+                failed = [.. _waiting];
+                _waiting.Clear();
+                timers = [.. _timers];
+                _timers.Clear();
+            }
+
+            timers.ForEach(t => t.Dispose());
+            _runtime.Catalog.OnDeactivated(this);
+            _deactivated.TrySetResult();
+            foreach (var item in failed)
+            {
+                item.Reject(exception);
+            }
+
+            return;
+        }
+
+        List<WorkItem>? toStart;
+        var deactivate = false;
+        lock (_lock)
+        {
+            _state = ActivationState.Valid;
+            _lastUsed = _runtime.TimeProvider.GetTimestamp();
+            toStart = DequeueRunnable_NeedsLock();
+            if (toStart is null && _deactivateWhenIdle)
+            {
+                _state = ActivationState.Deactivating;
+                deactivate = TryBeginDeactivationTurn_NeedsLock();
+            }
+        }
+
+        toStart?.ForEach(StartTurn);
+        if (deactivate)
+        {
+            StartTurn(new DeactivateWorkItem());
+        }
+    }
+
+    private async Task FinishDeactivationAsync()
+    {
+        RequestContext.Current = new RequestContext(this, null);
+        DeactivationReason reason;
+        lock (_lock) { reason = _deactivationReason; }
+
+        if (Instance is Grain grain)
+        {
+            using var cts = new CancellationTokenSource(_runtime.Options.ResponseTimeout, _runtime.TimeProvider);
+            try
+            {
+                await grain.OnDeactivateAsync(reason, cts.Token);
+            }
+            catch (Exception exception)
+            {
+                LogDeactivationFailed(_runtime.Logger, exception, GrainId);
+            }
+        }
+
+        List<WorkItem> waiting;
+        List<GrainTimer> timers;
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            waiting = [.. _waiting];
+            _waiting.Clear();
+            timers = [.. _timers];
+            _timers.Clear();
+        }
+
+        timers.ForEach(t => t.Dispose());
+        if (Instance is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else if (Instance is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+
+        _runtime.Catalog.OnDeactivated(this);
+        LogDeactivated(_runtime.Logger, GrainId, reason.ToString());
+        _deactivated.TrySetResult();
+
+        // Requests that arrived while it was deactivating go to a new activation.
+        foreach (var item in waiting.OfType<RequestWorkItem>())
+        {
+            _runtime.Catalog.Reroute(item.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Activation of {GrainId} failed")]
+    private static partial void LogActivationFailed(ILogger logger, Exception exception, GrainId grainId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OnDeactivateAsync of {GrainId} failed")]
+    private static partial void LogDeactivationFailed(ILogger logger, Exception exception, GrainId grainId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Deactivated {GrainId} ({Reason})")]
+    private static partial void LogDeactivated(ILogger logger, GrainId grainId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A turn of {GrainId} failed outside its own error handling: {Item}")]
+    private static partial void LogTurnFailed(ILogger logger, Exception exception, GrainId grainId, string? item);
+}

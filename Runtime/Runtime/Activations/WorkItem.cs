@@ -1,0 +1,25 @@
+using Conduit.Runtime.Messaging;
+
+namespace Conduit.Runtime.Activations;
+
+/// <summary>Something that runs as a turn of an activation: a request, a timer tick, a lifecycle step.</summary>
+internal abstract class WorkItem
+{
+    /// <summary>Whether it may run beside read-only requests.</summary>
+    public virtual bool IsReadOnly => false;
+
+    /// <summary>Whether it may run beside anything.</summary>
+    public virtual bool IsAlwaysInterleave => false;
+
+    /// <summary>Whether running it counts as use of the activation (for idle collection).</summary>
+    public virtual bool KeepsAlive => true;
+
+    /// <summary>The calls waiting on this one, for deadlock detection.</summary>
+    public virtual CallChain? CallChain => null;
+
+    /// <summary>Runs inside the turn; exceptions are the item's own to report.</summary>
+    public abstract Task ExecuteAsync(ActivationData activation);
+
+    /// <summary>The item will never run (deadlock, failed activation, shutdown).</summary>
+    public abstract void Reject(Exception exception);
+}
