@@ -7,7 +7,7 @@ namespace Conduit.Runtime.Cluster;
 /// the key prefix of the cluster and a bounded wait on every operation. The multiplexer reconnects by
 /// itself; while it cannot, operations fail at once with <see cref="RedisUnavailableException"/>.
 /// </summary>
-internal sealed class RedisConnection : IAsyncDisposable
+internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConnectionMultiplexer _multiplexer;
     private readonly TimeSpan _operationTimeout;
@@ -67,6 +67,9 @@ internal sealed class RedisConnection : IAsyncDisposable
             throw new RedisUnavailableException($"Redis ({_multiplexer.Configuration}) is not ready: {e.Message}", e);
         }
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _multiplexer.Dispose();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

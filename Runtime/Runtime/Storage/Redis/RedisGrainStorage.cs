@@ -8,7 +8,7 @@ namespace Conduit.Runtime.Storage.Redis;
 /// compare-and-set on the etag; a fresh random etag per write, so a clear followed by a new write
 /// never makes an old etag valid again.
 /// </summary>
-internal sealed class RedisGrainStorage(RedisConnection redis, string storeName) : IGrainStorage
+internal sealed class RedisGrainStorage : IGrainStorage
 {
     private const string WriteScript = """
         local cur = redis.call('HGET', KEYS[1], 'etag')
@@ -24,9 +24,26 @@ internal sealed class RedisGrainStorage(RedisConnection redis, string storeName)
         return { 1, '' }
         """;
 
+    private readonly Func<Task<RedisConnection>> _connection;
+    private readonly string _storeName;
+
+    /// <summary>A store on an open connection.</summary>
+    public RedisGrainStorage(RedisConnection redis, string storeName)
+        : this(() => Task.FromResult(redis), storeName)
+    {
+    }
+
+    /// <summary>A store whose connection is opened on first use.</summary>
+    public RedisGrainStorage(Func<Task<RedisConnection>> connection, string storeName)
+    {
+        _connection = connection;
+        _storeName = storeName;
+    }
+
     public async Task<StoredState?> ReadAsync(string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
-        var values = await redis.RunAsync(db => db.HashGetAsync(Key(stateName, grainId), ["data", "etag"]), cancellationToken);
+        var redis = await _connection();
+        var values = await redis.RunAsync(db => db.HashGetAsync(Key(redis, stateName, grainId), ["data", "etag"]), cancellationToken);
         if (values[1].IsNull)
         {
             return null;
@@ -38,14 +55,16 @@ internal sealed class RedisGrainStorage(RedisConnection redis, string storeName)
     public async Task<string> WriteAsync(string stateName, GrainId grainId, ReadOnlyMemory<byte> data, string? expectedEtag, CancellationToken cancellationToken)
     {
         var etag = Guid.NewGuid().ToString("N");
-        var result = (RedisResult[])(await redis.EvalAsync(WriteScript, [Key(stateName, grainId)], [expectedEtag ?? string.Empty, data.ToArray(), etag], cancellationToken))!;
+        var redis = await _connection();
+        var result = (RedisResult[])(await redis.EvalAsync(WriteScript, [Key(redis, stateName, grainId)], [expectedEtag ?? string.Empty, data.ToArray(), etag], cancellationToken))!;
         ThrowIfConflict(result, "write", stateName, grainId, expectedEtag);
         return etag;
     }
 
     public async Task ClearAsync(string stateName, GrainId grainId, string? expectedEtag, CancellationToken cancellationToken)
     {
-        var result = (RedisResult[])(await redis.EvalAsync(ClearScript, [Key(stateName, grainId)], [expectedEtag ?? string.Empty], cancellationToken))!;
+        var redis = await _connection();
+        var result = (RedisResult[])(await redis.EvalAsync(ClearScript, [Key(redis, stateName, grainId)], [expectedEtag ?? string.Empty], cancellationToken))!;
         ThrowIfConflict(result, "clear", stateName, grainId, expectedEtag);
     }
 
@@ -63,5 +82,5 @@ internal sealed class RedisGrainStorage(RedisConnection redis, string storeName)
             expectedEtag);
     }
 
-    private RedisKey Key(string stateName, GrainId grainId) => $"{redis.Prefix}state:{storeName}:{stateName}:{grainId}";
+    private RedisKey Key(RedisConnection redis, string stateName, GrainId grainId) => $"{redis.Prefix}state:{_storeName}:{stateName}:{grainId}";
 }
