@@ -52,7 +52,7 @@ internal sealed partial class ClusterClientService(
             var agent = _agent;
             view = () => agent.View;
             _agent.ViewChanged += OnViewChanged;
-            router.Attach(_transport, view, directory, self: null, catalog: null, o.UnreachableFor);
+            router.Attach(_transport, view, directory, self: null, catalog: null, o.UnreachableFor, refreshView: () => agent.RefreshAsync(CancellationToken.None));
             if (!await _agent.RefreshAsync(cancellationToken))
             {
                 LogNoMembership(_logger);
@@ -63,7 +63,7 @@ internal sealed partial class ClusterClientService(
         else
         {
             view = () => Volatile.Read(ref _staticView);
-            router.Attach(_transport, view, directory: null, self: null, catalog: null, o.UnreachableFor);
+            router.Attach(_transport, view, directory: null, self: null, catalog: null, o.UnreachableFor, refreshView: ProbeSilosAsync);
             await ProbeSilosAsync();
             _probeLoop = ProbeLoopAsync(o.RefreshInterval);
         }

@@ -21,6 +21,11 @@ internal sealed partial class ClusterMessageRouter
             _unreachable[silo] = _time.GetTimestamp();
             _cache.TryRemove(new KeyValuePair<GrainId, SiloAddress>(message.Target, silo));
             LogSiloUnreachable(_logger, silo.ToString(), e.Message);
+            if (_refreshView is not null)
+            {
+                await _refreshView(); // it may have left a moment ago
+            }
+
             if (++message.ForwardCount <= MaxForwardCount && _view!().StatusOf(silo) is not SiloStatus.Active)
             {
                 // It was leaving or is gone: place the call again among the others.

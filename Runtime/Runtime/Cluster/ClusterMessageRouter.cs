@@ -36,6 +36,8 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private SiloAddress? _self;
     private Catalog? _catalog;
     private TimeSpan _unreachableFor = TimeSpan.FromSeconds(10);
+    private bool _preferLocal;
+    private Func<Task>? _refreshView;
     private volatile bool _shuttingDown;
     private volatile bool _killed;
 
@@ -54,8 +56,10 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     /// Connects the router to the running cluster parts; <paramref name="self"/> and <paramref name="catalog"/>
     /// are null on a client, <paramref name="directory"/> is null without Redis.
     /// </summary>
-    public void Attach(ClusterTransport transport, Func<MembershipView> view, IGrainDirectory? directory, SiloAddress? self, Catalog? catalog, TimeSpan unreachableFor)
+    public void Attach(ClusterTransport transport, Func<MembershipView> view, IGrainDirectory? directory, SiloAddress? self, Catalog? catalog, TimeSpan unreachableFor, bool preferLocal = false, Func<Task>? refreshView = null)
     {
+        _refreshView = refreshView;
+        _preferLocal = preferLocal;
         _view = view;
         _directory = directory;
         _self = self;
@@ -186,7 +190,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
             _cache[message.Target] = entry.Silo;
         }
 
-        var target = entry?.Silo ?? Place(message.Target);
+        var target = entry?.Silo ?? (_preferLocal && message.ReplyTo is not RemoteReplySink && !_shuttingDown ? _self : null) ?? Place(message.Target);
         if (target is null)
         {
             message.Reply(null, new SiloUnavailableException($"No active silo to place {message.Target} on (call {message})."));

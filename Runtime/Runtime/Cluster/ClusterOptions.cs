@@ -36,6 +36,9 @@ public sealed class ClusterOptions
     /// <summary>Dead rows older than this are deleted from the membership table. Default 1 h.</summary>
     public TimeSpan DefunctRowAge { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Place new activations of calls made on this silo here instead of by hash (Orleans' PreferLocalPlacement). Default false.</summary>
+    public bool PreferLocalPlacement { get; set; }
+
     /// <summary>Every problem with the options, each naming the option and its bad value.</summary>
     public IReadOnlyList<string> Validate()
     {
