@@ -54,6 +54,7 @@ internal sealed partial class ClusterSiloService(
         }
 
         var redis = await redisPool.GetAsync(o.RedisConnectionString, o.ClusterId, o.RedisOperationTimeout);
+        await redis.WaitConnectedAsync(TimeSpan.FromSeconds(10), cancellationToken);
         var table = new RedisMembershipTable(redis);
         var directory = new RedisGrainDirectory(redis);
         var codec = new MessageCodec(CreateSerializerOptions(client));

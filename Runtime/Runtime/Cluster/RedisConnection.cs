@@ -38,6 +38,21 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         return new RedisConnection(multiplexer, clusterId, operationTimeout);
     }
 
+    /// <summary>Waits until the multiplexer is connected (at start-up), or throws <see cref="RedisUnavailableException"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitConnectedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        while (!_multiplexer.IsConnected)
+        {
+            if (DateTime.UtcNow - started > timeout)
+            {
+                throw new RedisUnavailableException($"Redis ({_multiplexer.Configuration}) did not connect within {timeout}.");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
     /// <summary>Runs a Lua script; Redis failures and timeouts become <see cref="RedisUnavailableException"/>.</summary>
     public Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
         => RunAsync(db => db.ScriptEvaluateAsync(script, keys, values), cancellationToken);

@@ -47,7 +47,18 @@ internal static class ExceptionCodec
             return null;
         }
 
-        var constructor = type.GetConstructor(BindingFlags.Public | BindingFlags.Instance, [typeof(string)]);
-        return constructor is null ? null : m => (Exception)constructor.Invoke([m]);
+        // (string message) or (string message, optional others...), e.g. SiloUnavailableException(message, inner = null).
+        var constructor = type.GetConstructors(BindingFlags.Public | BindingFlags.Instance)
+            .Select(c => (Ctor: c, Parameters: c.GetParameters()))
+            .Where(c => c.Parameters.Length > 0 && c.Parameters[0].ParameterType == typeof(string) && c.Parameters[0].Name == "message" && c.Parameters.Skip(1).All(p => p.IsOptional))
+            .OrderBy(c => c.Parameters.Length)
+            .FirstOrDefault();
+        if (constructor.Ctor is null)
+        {
+            return null;
+        }
+
+        var rest = constructor.Parameters.Skip(1).Select(p => p.DefaultValue).ToArray();
+        return m => (Exception)constructor.Ctor.Invoke([m, .. rest]);
     }
 }
