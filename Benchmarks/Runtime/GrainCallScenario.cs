@@ -1,0 +1,39 @@
+using Conduit.Benchmarks.Harness;
+using Conduit.Runtime;
+using Conduit.Runtime.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Conduit.Benchmarks.Runtime;
+
+/// <summary>Local grain call throughput and latency against a single-reader channel loop doing the same work.</summary>
+public sealed class GrainCallScenario : IBenchmarkScenario
+{
+    /// <inheritdoc />
+    public string Name => "grain-calls";
+
+    /// <inheritdoc />
+    public string Description => "local grain calls (one non-reentrant grain) vs a single-reader Channel loop, 1 and 64 callers";
+
+    /// <inheritdoc />
+    public async Task RunAsync(BenchmarkContext context)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseSilo(silo => silo.AddGrains(typeof(GrainCallScenario).Assembly));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grain = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IBenchCounterGrain>("bench");
+        await using var channel = new ChannelCounter();
+
+        var rows = new List<(LoadResult, LoadResult)>();
+        foreach (var callers in new[] { 1, 64 })
+        {
+            var baseline = await LoadRunner.RunAsync("channel loop (baseline)", callers, context.Duration, _ => channel.Increment());
+            var measured = await LoadRunner.RunAsync("local grain call", callers, context.Duration, _ => grain.Increment());
+            rows.Add((measured, baseline));
+        }
+
+        ResultTable.Write(context.Output, "Local grain calls (ratio = grain ops/s / baseline ops/s; target at 64 callers: cost at most 3x, ratio >= 0.33)", rows);
+        await host.StopAsync();
+    }
+}
