@@ -80,7 +80,7 @@ internal sealed partial class ClusterMessageRouter
             var resultType = message.Method.ResultType == typeof(void) ? null : message.Method.ResultType;
             _transport!.SendRequest(connection, request, resultType, (reply, error) => OnRemoteReply(message, silo, reply, error));
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             message.Reply(null, new ArgumentException($"The arguments of {message} cannot be sent to another process: {e.Message}", e));
         }

@@ -114,7 +114,7 @@ internal sealed partial class ClusterSiloService(
     }
 
     internal static JsonSerializerOptions CreateSerializerOptions(RuntimeClient client)
-        => new(RuntimeJson.Options) { Converters = { new AddressableJsonConverterFactory(client) } };
+        => new(RuntimeJson.Options) { Converters = { new GrainReferenceJsonConverter(client) } };
 
     private static long NextGeneration()
     {
