@@ -3,6 +3,7 @@ using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Messaging;
 using Conduit.Runtime.Metadata;
 using Conduit.Runtime.Observers;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -13,10 +14,19 @@ namespace Conduit.Runtime.Hosting;
 public static class ClusterClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
+    /// Binds <see cref="ClusterClientOptions"/> to <paramref name="section"/> (e.g. "ClusterClient":
+    /// RedisConnectionString, ClusterId, Silos...) and provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
     /// membership table or a configured silo list. Observers created with it are called back over the
     /// client's own connections. Do not combine with a silo in the same services.
     /// </summary>
+    public static IServiceCollection AddClusterClient(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        services.AddOptions<ClusterClientOptions>().Bind(section);
+        return services.AddClusterClient(_ => { });
+    }
+
+    /// <summary>As <see cref="AddClusterClient(IServiceCollection, IConfiguration)"/>, configured in code.</summary>
     public static IServiceCollection AddClusterClient(this IServiceCollection services, Action<ClusterClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
