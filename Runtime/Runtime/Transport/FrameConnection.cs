@@ -174,16 +174,12 @@ internal sealed class FrameConnection : IAsyncDisposable
             var reader = _queue.Reader;
             while (await reader.WaitToReadAsync(_stopping.Token))
             {
-                while (reader.TryRead(out var payload))
+                var batch = Drain(reader);
+                if (batch > 1)
                 {
-                    var span = _writer.GetSpan(4);
-                    BinaryPrimitives.WriteInt32LittleEndian(span, payload.Length);
-                    _writer.Advance(4);
-                    _writer.Write(payload.Span);
-                    if (_writer.UnflushedBytes >= FlushThreshold)
-                    {
-                        await _writer.FlushAsync(_stopping.Token);
-                    }
+                    // Under load, let the senders that are running right now add their frames to this write.
+                    await Task.Yield();
+                    Drain(reader);
                 }
 
                 await _writer.FlushAsync(_stopping.Token);
@@ -202,6 +198,21 @@ internal sealed class FrameConnection : IAsyncDisposable
         }
 
         Close(error);
+    }
+
+    private int Drain(ChannelReader<ReadOnlyMemory<byte>> reader)
+    {
+        var count = 0;
+        while (_writer.UnflushedBytes < FlushThreshold && reader.TryRead(out var payload))
+        {
+            var span = _writer.GetSpan(4);
+            BinaryPrimitives.WriteInt32LittleEndian(span, payload.Length);
+            _writer.Advance(4);
+            _writer.Write(payload.Span);
+            count++;
+        }
+
+        return count;
     }
 
     private void Close(Exception? error)
