@@ -145,6 +145,22 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Contains(nameof(CounterGrain.Fail), e.StackTrace);
     }
 
+    [Fact]
+    public async Task ClientWithConfiguredSiloList_NoRedis_CallsLandOnceEach()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var client = await cluster.StartClientAsync(cluster.Silos.Select(s => s.Address.Endpoint));
+        var keys = Enumerable.Range(0, 40).Select(i => "static" + i).ToList();
+
+        var results = await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+        var again = await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.All(results, r => Assert.Equal(1, r));
+        Assert.All(again, r => Assert.Equal(2, r));
+        Assert.All(keys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+        Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0));
+    }
+
     private sealed class ProbeObserver : IProbeObserver
     {
         private readonly List<string> _messages = [];

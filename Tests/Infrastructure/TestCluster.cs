@@ -101,15 +101,23 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Starts a cluster client (a gateway process) that finds silos through Redis.</summary>
-    public async Task<IGrainFactory> StartClientAsync()
+    /// <summary>Starts a cluster client (a gateway process) that finds silos through Redis, or through the given endpoints only.</summary>
+    public async Task<IGrainFactory> StartClientAsync(IEnumerable<string>? staticSilos = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddClusterClient(o =>
         {
             o.ClusterId = ClusterId;
-            o.RedisConnectionString = Redis.ConnectionString;
+            if (staticSilos is null)
+            {
+                o.RedisConnectionString = Redis.ConnectionString;
+            }
+            else
+            {
+                o.Silos = staticSilos.ToList();
+            }
+
             o.RefreshInterval = Heartbeat;
             o.ResponseTimeout = ResponseTimeout;
             o.ConnectTimeout = TimeSpan.FromSeconds(1);

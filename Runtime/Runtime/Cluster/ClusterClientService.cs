@@ -130,7 +130,11 @@ internal sealed partial class ClusterClientService(
             var colon = endpoint.LastIndexOf(':');
             try
             {
-                var silo = await _transport!.ProbeAsync(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                // Keep a silo whose connection is open; probe (connect, learn its generation) otherwise.
+                var known = Volatile.Read(ref _staticView).ActiveSilos.FirstOrDefault(s => s.Endpoint == endpoint);
+                var silo = known is not null && _transport!.IsConnected(known)
+                    ? known
+                    : await _transport!.ProbeAsync(endpoint[..colon], int.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
                 entries.Add(new MembershipEntry(silo, SiloStatus.Active, time.GetUtcNow(), time.GetUtcNow(), "?", endpoint));
             }
             catch (Exception e)

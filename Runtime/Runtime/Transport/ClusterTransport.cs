@@ -117,6 +117,10 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         return address;
     }
 
+    /// <summary>Whether an open connection to <paramref name="silo"/> exists.</summary>
+    public bool IsConnected(SiloAddress silo)
+        => _silos.TryGetValue(silo, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && !lazy.Value.Result.IsClosed;
+
     /// <summary>The connection of a client by its runtime id, if it is connected to this silo.</summary>
     public FrameConnection? FindClient(string runtimeId) => _clients.GetValueOrDefault(runtimeId);
 
