@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Conduit.Runtime.Activations;
 using Conduit.Runtime.Calls;
-using Conduit.Runtime.Directory;
 using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Runtime.Transport;
@@ -21,7 +20,7 @@ namespace Conduit.Runtime.Cluster;
 internal sealed partial class ClusterSiloService(
     IOptions<ClusterOptions> options,
     IOptions<SiloOptions> siloOptions,
-    RedisConnectionPool redisPool,
+    IClusterStore store,
     ClusterMessageRouter router,
     SiloRuntime runtime,
     RuntimeClient client,
@@ -53,10 +52,7 @@ internal sealed partial class ClusterSiloService(
             throw new OptionsValidationException(nameof(ClusterOptions), typeof(ClusterOptions), errors);
         }
 
-        var redis = await redisPool.GetAsync(o.RedisConnectionString, o.ClusterId, o.RedisOperationTimeout);
-        await redis.WaitConnectedAsync(TimeSpan.FromSeconds(10), cancellationToken);
-        var table = new RedisMembershipTable(redis);
-        var directory = new RedisGrainDirectory(redis);
+        var (table, directory) = await store.OpenAsync(o, cancellationToken);
         var codec = new MessageCodec(CreateSerializerOptions(client));
         _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>());
         var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.ListenAddress), o.SiloPort));

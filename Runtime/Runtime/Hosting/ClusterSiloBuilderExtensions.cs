@@ -20,15 +20,37 @@ public static class ClusterSiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        silo.Services.TryAddSingleton<RedisConnectionPool>();
+        silo.Services.AddSingleton<IClusterStore, RedisClusterStore>();
+        return AddClustering(silo, o =>
+        {
+            o.RedisConnectionString = connectionString;
+            configure?.Invoke(o);
+        });
+    }
+
+    /// <summary>
+    /// Makes the silo a member of a cluster of silos in this same process, with membership and directory
+    /// in memory (tests, demos). Silos with the same <see cref="ClusterOptions.ClusterId"/> form one cluster.
+    /// </summary>
+    public static ISiloBuilder UseInMemoryClustering(this ISiloBuilder silo, Action<ClusterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.Services.AddSingleton<IClusterStore, InMemoryClusterStore>();
+        return AddClustering(silo, o => configure?.Invoke(o));
+    }
+
+    private static ISiloBuilder AddClustering(ISiloBuilder silo, Action<ClusterOptions> configure)
+    {
         var services = silo.Services;
+        if (services.Any(d => d.ServiceType == typeof(ClusterSiloService)))
+        {
+            throw new InvalidOperationException("Clustering was already configured for this silo.");
+        }
+
         services.AddOptions<ClusterOptions>()
             .Bind(silo.Configuration.GetSection("Cluster"))
-            .Configure(o =>
-            {
-                o.RedisConnectionString = connectionString;
-                configure?.Invoke(o);
-            });
-        services.TryAddSingleton<RedisConnectionPool>();
+            .Configure(configure);
         services.TryAddSingleton<ClusterMessageRouter>();
         services.Replace(ServiceDescriptor.Singleton<IMessageRouter>(sp => sp.GetRequiredService<ClusterMessageRouter>()));
         services.TryAddSingleton<ClusterSiloService>();
