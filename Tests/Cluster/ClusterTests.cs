@@ -161,6 +161,23 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0));
     }
 
+    [Fact]
+    public async Task CallChain_AToBToAcrossSilos_FailsAtOnceWithDeadlock_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var client = await cluster.StartClientAsync();
+        var keys = Enumerable.Range(0, 20).Select(i => "chain" + i).ToList();
+        await Task.WhenAll(keys.Select(k => client.GetGrain<IChainGrain>(k).Ping()));
+        var onA = keys.First(k => cluster.Silos[0].Catalog.Find(new GrainId("chain", k)) is not null);
+        var onB = keys.First(k => cluster.Silos[1].Catalog.Find(new GrainId("chain", k)) is not null);
+
+        var started = Stopwatch.GetTimestamp();
+        await Assert.ThrowsAsync<DeadlockException>(() => client.GetGrain<IChainGrain>(onA).CallViaOther(onB));
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2), "the deadlock should fail at once, not at the response timeout");
+        Assert.Equal("pong from " + onA, await client.GetGrain<IChainGrain>(onA).Ping());
+    }
+
     private sealed class ProbeObserver : IProbeObserver
     {
         private readonly List<string> _messages = [];
