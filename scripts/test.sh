@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need from the OS packages
-# (redis-server; the tests start their own servers on free loopback ports), then runs every test.
+# (redis-server, and chromium for the page tests; the tests start their own servers on free loopback
+# ports), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -19,6 +19,13 @@ public interface IAgentGrain : IGrainWithStringKey
     /// </summary>
     Task<string?> Send(string message);
 
+    /// <summary>
+    /// Forwards a JSON-RPC batch (a JSON array): its members are sent concurrently and the responses
+    /// returned as an array (notifications have none; null when nothing is to be answered). An empty or
+    /// malformed batch gets one -32600/-32700 error object, as JSON-RPC 2.0 says.
+    /// </summary>
+    Task<string?> SendBatch(string batch);
+
     /// <summary>The client socket is gone: release session leases and forget the observer.</summary>
     Task Close();
 }

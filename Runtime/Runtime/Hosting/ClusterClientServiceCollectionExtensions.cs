@@ -14,16 +14,29 @@ namespace Conduit.Runtime.Hosting;
 public static class ClusterClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Binds <see cref="ClusterClientOptions"/> to <paramref name="section"/> (e.g. "ClusterClient":
-    /// RedisConnectionString, ClusterId, Silos...) and provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
-    /// membership table or a configured silo list. Observers created with it are called back over the
-    /// client's own connections. Do not combine with a silo in the same services.
+    /// Provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
+    /// membership table or a configured silo list; observers created with it are called back over the
+    /// client's own connections. Options come from the "ClusterClient" section of <paramref name="configuration"/>
+    /// (ClusterId, RedisConnectionString, Silos, ...), falling back on "Cluster:ClusterId" and
+    /// "Cluster:RedisConnectionString", the settings the silos use. Do not combine with a silo in the same services.
     /// </summary>
-    public static IServiceCollection AddClusterClient(this IServiceCollection services, IConfiguration section)
+    public static IServiceCollection AddClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(section);
-        services.AddOptions<ClusterClientOptions>().Bind(section);
-        return services.AddClusterClient(_ => { });
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ClusterClientOptions>().Bind(configuration.GetSection("ClusterClient"));
+        return services.AddClusterClient(o =>
+        {
+            var client = configuration.GetSection("ClusterClient");
+            if (client["ClusterId"] is null && configuration["Cluster:ClusterId"] is { } clusterId)
+            {
+                o.ClusterId = clusterId;
+            }
+
+            if (o.RedisConnectionString is null && o.Silos.Count == 0)
+            {
+                o.RedisConnectionString = configuration["Cluster:RedisConnectionString"] ?? "127.0.0.1:6379";
+            }
+        });
     }
 
     /// <summary>As <see cref="AddClusterClient(IServiceCollection, IConfiguration)"/>, configured in code.</summary>

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Conduit.Benchmarks.Harness;
+using Conduit.Silo.Demo;
+using Microsoft.Extensions.Configuration;
+
+namespace Conduit.Benchmarks.Gateway;
+
+/// <summary>
+/// End-to-end JSON-RPC round trips through the gateway (the real Silo executable as a child process: gateway, agent,
+/// pool and connection grains) next to the same load sent straight to the same upstream; p99 at half load; and the
+/// gateway process's memory per idle client socket.
+/// </summary>
+internal sealed class GatewayScenario : IBenchmarkScenario
+{
+    public string Name => "gateway";
+
+    public string Description => "client -> gateway -> grains -> upstream vs client -> upstream: req/s and p50/p99 at 1/100/1000 clients, p99 at half load, memory per idle socket";
+
+    public async Task RunAsync(BenchmarkContext context)
+    {
+        var output = context.Output;
+        var configuration = new ConfigurationManager();
+        await using var upstream = await DemoUpstream.StartAsync(configuration)
+            ?? throw new InvalidOperationException("The demo upstream did not start.");
+        var upstreamUri = new Uri(configuration["Pools:demo:Url"]!);
+        await using var silo = await SiloChildProcess.StartAsync(upstreamUri);
+        output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, {Environment.ProcessorCount} cores");
+
+        var rows = new List<(LoadResult Measured, LoadResult Baseline)>();
+        int[] clientCounts = context.Quick ? [1, 100] : [1, 100, 1000];
+        foreach (var clients in clientCounts)
+        {
+            var direct = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(upstreamUri));
+            var viaGateway = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
+            var baseline = await LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync());
+            var measured = await LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync());
+            rows.Add((measured, baseline));
+            await DisposeAllAsync(direct);
+            await DisposeAllAsync(viaGateway);
+        }
+
+        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived", rows);
+
+        var at100 = rows.First(r => r.Baseline.Callers == 100);
+        var rate = at100.Baseline.Throughput / 2;
+        var directHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
+        var gatewayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
+        var halfBaseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => directHalf[i].RoundTripAsync());
+        var halfMeasured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => gatewayHalf[i].RoundTripAsync());
+        await DisposeAllAsync(directHalf);
+        await DisposeAllAsync(gatewayHalf);
+        ResultTable.Write(output, $"Open loop at half the direct throughput at 100 clients ({rate:N0} req/s in total)", [(halfMeasured, halfBaseline)]);
+        output.WriteLine($"p99 above direct at half load: {(halfMeasured.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms (target <= 1 ms); throughput ratio at 100 clients: {at100.Measured.Throughput / at100.Baseline.Throughput:F2} (target >= 0.5)");
+
+        await MeasureIdleMemoryAsync(context, silo);
+    }
+
+    private static async Task MeasureIdleMemoryAsync(BenchmarkContext context, SiloChildProcess silo)
+    {
+        var count = context.Quick ? 1_000 : 10_000;
+        var output = context.Output;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var before = silo.ResidentBytes();
+        var sw = Stopwatch.StartNew();
+        var idle = await ConnectManyAsync(count, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey), parallelism: 32);
+        var opened = sw.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var after = silo.ResidentBytes();
+        output.WriteLine();
+        output.WriteLine($"Idle sockets: {count:N0} opened in {opened.TotalSeconds:F1} s; gateway process RSS {before / 1048576.0:F1} MiB -> {after / 1048576.0:F1} MiB");
+        output.WriteLine($"memory per idle socket: {(after - before) / (double)count / 1024:F1} KB (target <= 20 KB; includes the socket's agent grain activation; no baseline process)");
+        await DisposeAllAsync(idle);
+    }
+
+    private static async Task<BenchSocket[]> ConnectManyAsync(int count, Func<Task<BenchSocket>> connect, int parallelism = 50)
+    {
+        var sockets = new BenchSocket[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, _) => sockets[i] = await connect());
+        return sockets;
+    }
+
+    private static async Task DisposeAllAsync(BenchSocket[] sockets)
+    {
+        foreach (var socket in sockets)
+        {
+            await socket.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using Conduit.Benchmarks.Harness;
+using Conduit.Grains.Connections;
+using Conduit.Grains.JsonRpc;
+using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conduit.Benchmarks.Pools;
+
+/// <summary>Issue 4, benchmark 2: requests/s through a pool of 8 connections vs the same load sent straight to the upstream.</summary>
+public sealed class PoolThroughputScenario : IBenchmarkScenario
+{
+    private const int Connections = 8;
+
+    /// <inheritdoc />
+    public string Name => "pool-throughput";
+
+    /// <inheritdoc />
+    public string Description => "echo requests/s and p50/p99 through agents + a pool of 8 connections vs 8 direct upstream sockets (target ratio >= 0.7)";
+
+    /// <inheritdoc />
+    public async Task RunAsync(BenchmarkContext context)
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        await using var host = await PoolBenchHost.StartAsync(upstream, new Dictionary<string, string?>
+        {
+            ["MinConnections"] = $"{Connections}", ["MaxConnections"] = $"{Connections}", ["PreWarming"] = "false",
+            ["MaxRequestsPerConnection"] = "1000000000", ["MaxInFlightPerConnection"] = "64",
+        });
+        await host.WaitUsableAsync(Connections);
+
+        var direct = new UpstreamConnection[Connections];
+        for (var i = 0; i < Connections; i++)
+        {
+            direct[i] = new UpstreamConnection("direct", TimeProvider.System, NullLogger.Instance, _ => { }, _ => { });
+            await direct[i].ConnectAsync(upstream.Url, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+
+        var rows = new List<(LoadResult, LoadResult)>();
+        foreach (var callers in new[] { 64, 256 })
+        {
+            var agents = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => host.OpenAgentAsync($"bench/tp-{callers}-{i}")));
+            var counters = new long[callers];
+            var baseline = await LoadRunner.RunAsync("direct, 8 sockets (baseline)", callers, context.Duration, caller =>
+            {
+                var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""");
+                JsonRpcEnvelope.TryParse(bytes, out var envelope);
+                return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
+            });
+            var measured = await LoadRunner.RunAsync("agent -> connection grain", callers, context.Duration, caller =>
+                agents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""));
+            rows.Add((measured, baseline));
+            await Task.WhenAll(agents.Select(a => a.Close()));
+        }
+
+        ResultTable.Write(context.Output, "Requests through the pool (ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);
+        var info = await host.Pool.GetInfo();
+        context.Output.WriteLine($"pool: {info.Connections} connections, upstream sockets accepted {upstream.AcceptedSockets} (8 pool + 8 direct)");
+        foreach (var connection in direct)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}

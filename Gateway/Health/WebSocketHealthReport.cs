@@ -1,0 +1,14 @@
+using Conduit.Gateway.Pools;
+
+namespace Conduit.Gateway.Health;
+
+/// <summary>The /health/websocket document.</summary>
+internal sealed record WebSocketHealthReport(
+    string Status,
+    ConnectionsSection Connections,
+    MessagesSection Messages,
+    QueuesSection Queues,
+    RetriesSection Retries,
+    BreakerSection Breaker,
+    IReadOnlyList<PoolHealthView> Pools,
+    string? PoolError);

@@ -1,0 +1,78 @@
+using Conduit.Gateway.Dashboard;
+using Conduit.Gateway.Health;
+using Conduit.Gateway.Metrics;
+using Conduit.Gateway.Pools;
+using Conduit.Gateway.Sockets;
+using Conduit.Gateway.Usage;
+using Conduit.Grains;
+using Conduit.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conduit.Gateway;
+
+/// <summary>Maps the gateway's endpoints.</summary>
+public static class GatewayEndpoints
+{
+    /// <summary>
+    /// Maps <c>/ws/{pool}</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/health/websocket</c>, <c>/metrics</c>,
+    /// <c>/api/usage/tenants</c> and <c>/api/usage/pools</c>. Needs <see cref="GatewayServiceCollectionExtensions.AddConduitGateway"/>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapConduitGateway(this IEndpointRouteBuilder endpoints)
+    {
+        // The exporter must listen before the first measurement (histograms are not read back later).
+        endpoints.ServiceProvider.GetRequiredService<PrometheusExporter>();
+        var pipeline = endpoints.CreateApplicationBuilder().UseWebSockets();
+        pipeline.Run(context => context.RequestServices.GetRequiredService<WebSocketEndpoint>()
+            .HandleAsync(context, (string)context.Request.RouteValues["pool"]!));
+        var webSockets = pipeline.Build();
+        endpoints.Map("/ws/{pool}", webSockets).WithDisplayName("Conduit WebSocket gateway");
+
+        endpoints.MapConduitDashboard();
+        endpoints.MapGet("/health/live", () => Results.Json(new { status = "live" }));
+        endpoints.MapGet("/health/ready", async (HealthReporter health, CancellationToken ct) =>
+        {
+            var (ready, detail) = await health.ReadyAsync(ct);
+            return Results.Json(new { status = ready ? "ready" : "unavailable", detail }, statusCode: ready ? 200 : 503);
+        });
+        endpoints.MapGet("/health/websocket", async (HealthReporter health, CancellationToken ct) =>
+        {
+            var report = await health.WebSocketAsync(ct);
+            return Results.Json(report, statusCode: report.Status == "healthy" ? 200 : 503);
+        });
+        endpoints.MapGet("/metrics", (PrometheusExporter exporter) =>
+            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        endpoints.MapGet("/api/usage/tenants", async (IGrainFactory grains) =>
+            Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage()));
+        endpoints.MapGet("/api/usage/pools", async (GatewayMetrics metrics, IPoolHealthSource poolHealth, CancellationToken ct) =>
+        {
+            IReadOnlyList<PoolHealthView> health;
+            try
+            {
+                health = await poolHealth.GetAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                health = [];
+            }
+
+            var names = metrics.Pools.Keys.Union(health.Select(h => h.Pool), StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal);
+            return Results.Json(names.Select(name =>
+            {
+                var t = metrics.ForPool(name);
+                return new PoolUsage(
+                    name,
+                    Volatile.Read(ref t.ActiveSockets),
+                    Volatile.Read(ref t.OpenedSockets),
+                    Volatile.Read(ref t.MessagesReceived),
+                    Volatile.Read(ref t.RequestsCompleted),
+                    Volatile.Read(ref t.RequestErrors),
+                    Volatile.Read(ref t.InFlight),
+                    health.FirstOrDefault(h => h.Pool == name));
+            }).ToList());
+        });
+        return endpoints;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using Conduit.Grains;
+using Conduit.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Gateway.Pools;
+
+/// <summary>
+/// Knows the pools: from the local "Pools" configuration section when it has one (co-hosted with the silo, no call
+/// needed), else by asking the pool grain (a stand-alone gateway), with the answer cached for
+/// <see cref="GatewayOptions.PoolLookupCacheTime"/>.
+/// </summary>
+internal sealed class GrainPoolCatalog(IGrainFactory grains, IConfiguration configuration, IOptions<GatewayOptions> options, TimeProvider time) : IPoolCatalog
+{
+    private const int MaxCachedNames = 10_000;
+    private readonly ConcurrentDictionary<string, (bool Exists, long At)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>The pool names of the local configuration (empty when this process has none).</summary>
+    public IReadOnlyList<string> ConfiguredNames { get; } = configuration.GetSection("Pools").GetChildren().Select(c => c.Key).ToArray();
+
+    public async ValueTask<bool> ExistsAsync(string pool, CancellationToken cancellationToken)
+    {
+        if (ConfiguredNames.Count > 0)
+        {
+            return ConfiguredNames.Contains(pool, StringComparer.Ordinal);
+        }
+
+        var now = time.GetTimestamp();
+        if (_cache.TryGetValue(pool, out var cached) && time.GetElapsedTime(cached.At, now) < options.Value.PoolLookupCacheTime)
+        {
+            return cached.Exists;
+        }
+
+        var info = await grains.GetGrain<IPoolGrain>(pool).GetInfo().WaitAsync(cancellationToken);
+        if (_cache.Count >= MaxCachedNames)
+        {
+            _cache.Clear();
+        }
+
+        _cache[pool] = (info.Configured, now);
+        return info.Configured;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Conduit.Grains;
+using Conduit.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Gateway.Quotas;
+
+/// <summary>
+/// The gateway's side of the quota grain: asks it to admit sockets, releases them, and keeps a local
+/// <see cref="TenantBudget"/> per tenant so that passing a message does not call the grain.
+/// </summary>
+internal sealed partial class QuotaClient
+{
+    private readonly IGrainFactory _grains;
+    private readonly TimeProvider _time;
+    private readonly GatewayOptions _options;
+    private readonly ILogger<QuotaClient> _logger;
+    private readonly ConcurrentDictionary<string, TenantBudget> _budgets = new(StringComparer.Ordinal);
+    private readonly Func<TenantBudget, Task> _refill;
+
+    public QuotaClient(IGrainFactory grains, TimeProvider time, IOptions<GatewayOptions> options, ILogger<QuotaClient> logger)
+    {
+        _grains = grains;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _refill = RefillAsync;
+    }
+
+    /// <summary>This gateway process; its permits expire together when it dies.</summary>
+    public string GatewayId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    private IQuotaGrain Grain => _grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global);
+
+    public Task<SocketPermitResult> AcquireSocketAsync(string tenant, string socketId)
+        => Grain.AcquireSocket(new SocketPermitRequest(tenant, GatewayId, socketId));
+
+    public async Task ReleaseSocketAsync(string socketId)
+    {
+        try
+        {
+            await Grain.ReleaseSocket(socketId);
+        }
+        catch (Exception ex)
+        {
+            // The permit expires on its own when it is not renewed.
+            LogReleaseFailed(ex, socketId);
+        }
+    }
+
+    /// <summary>Renews the permits of the given sockets; returns the ones the quota grain revoked.</summary>
+    public async Task<List<string>> RenewAsync(Dictionary<string, string> sockets)
+    {
+        var rejected = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (tenant, budget) in _budgets)
+        {
+            var n = budget.TakeUnreportedRejections();
+            if (n > 0)
+            {
+                rejected[tenant] = n;
+            }
+        }
+
+        var result = await Grain.RenewPermits(new PermitRenewalRequest(GatewayId, sockets, rejected));
+        return result.Revoked;
+    }
+
+    /// <summary>Takes one message of the tenant's budget: 0 when it may pass, else the retry-after in milliseconds.</summary>
+    public ValueTask<long> TryTakeMessageAsync(string tenant)
+    {
+        var budget = _budgets.GetOrAdd(tenant, static t => new TenantBudget(t));
+        var lowWater = Math.Max(1, _options.BudgetRequestSize / 4);
+        var result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out var wait);
+        return result >= 0 ? ValueTask.FromResult(result) : WaitAndTakeAsync(budget, wait!, lowWater);
+    }
+
+    private async ValueTask<long> WaitAndTakeAsync(TenantBudget budget, Task wait, int lowWater)
+    {
+        await wait;
+        var result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out var again);
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        // Someone else's refill was still running; wait for it once more rather than loop.
+        await again!;
+        result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out _);
+        return result >= 0 ? result : 1000;
+    }
+
+    private async Task RefillAsync(TenantBudget budget)
+    {
+        try
+        {
+            var grant = await Grain.RequestBudget(new MessageBudgetRequest(budget.Tenant, GatewayId, _options.BudgetRequestSize, budget.TakeUnreportedRejections()));
+            budget.Apply(grant, _time.GetTimestamp(), _time);
+        }
+        catch (Exception ex)
+        {
+            LogBudgetFailed(ex, budget.Tenant);
+            budget.Apply(new MessageBudgetGrant(0, 1000, 0), _time.GetTimestamp(), _time);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the quota permit of socket {SocketId}; it will expire")]
+    private partial void LogReleaseFailed(Exception exception, string socketId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not get a message budget for tenant {Tenant} from the quota grain; refusing its messages for 1 s")]
+    private partial void LogBudgetFailed(Exception exception, string tenant);
+}

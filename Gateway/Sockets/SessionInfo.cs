@@ -1,0 +1,9 @@
+namespace Conduit.Gateway.Sockets;
+
+/// <summary>Who a client socket belongs to.</summary>
+/// <param name="SocketId">Unique id of the socket (also its quota permit id).</param>
+/// <param name="Tenant">The tenant of the API key.</param>
+/// <param name="Pool">The pool named in the path.</param>
+/// <param name="AgentKey">The agent grain key, "{tenant}/{agent}".</param>
+/// <param name="Lifetime">How long the socket may stay open.</param>
+internal sealed record SessionInfo(string SocketId, string Tenant, string Pool, string AgentKey, TimeSpan Lifetime);

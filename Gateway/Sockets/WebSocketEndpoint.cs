@@ -1,0 +1,206 @@
+using System.Net.WebSockets;
+using Conduit.Gateway.Authentication;
+using Conduit.Gateway.Metrics;
+using Conduit.Gateway.Pools;
+using Conduit.Gateway.Quotas;
+using Conduit.Grains;
+using Conduit.Runtime;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Gateway.Sockets;
+
+/// <summary>
+/// <c>GET /ws/{pool}</c>: checks key, pool, agent id and the tenant's socket quota before the upgrade (401, 404,
+/// 400, 429 with Retry-After, 503 while draining), then serves the socket as a <see cref="ClientSession"/>.
+/// </summary>
+internal sealed partial class WebSocketEndpoint(
+    ApiKeyStore keys,
+    IPoolCatalog pools,
+    QuotaClient quota,
+    SessionRegistry sessions,
+    IGrainFactory grains,
+    GatewayMetrics metrics,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggerFactory,
+    ILogger<WebSocketEndpoint> logger)
+{
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task HandleAsync(HttpContext context, string pool)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "Expected a WebSocket upgrade request.");
+            return;
+        }
+
+        if (sessions.IsDraining)
+        {
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "draining", "The gateway is shutting down.");
+            return;
+        }
+
+        var tenant = keys.FindTenant(ReadApiKey(context.Request));
+        if (tenant is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Missing or unknown API key.");
+            return;
+        }
+
+        if (!await pools.ExistsAsync(pool, context.RequestAborted))
+        {
+            await RefuseAsync(context, StatusCodes.Status404NotFound, "unknown_pool", $"Unknown pool '{pool}'.");
+            return;
+        }
+
+        var agent = context.Request.Query["agent"].ToString();
+        if (agent.Length == 0)
+        {
+            agent = AgentIds.NewAgent();
+        }
+        else if (!AgentIds.IsValidSegment(agent))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "The agent id must be 1-64 characters of letters, digits, '.', '_' or '-'.");
+            return;
+        }
+
+        var socketId = Guid.NewGuid().ToString("N");
+        SocketPermitResult permit;
+        try
+        {
+            permit = await quota.AcquireSocketAsync(tenant, socketId);
+        }
+        catch (Exception ex)
+        {
+            LogQuotaUnavailable(ex, tenant);
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "The quota service is unavailable; try again.");
+            return;
+        }
+
+        if (!permit.Granted)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(permit.RetryAfterMs / 1000.0)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(context, new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit)));
+        }
+        finally
+        {
+            await quota.ReleaseSocketAsync(socketId);
+        }
+    }
+
+    private static string? ReadApiKey(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        var query = request.Query["api_key"];
+        return query.Count == 1 ? query[0] : null;
+    }
+
+    private TimeSpan Lifetime(SocketPermitResult permit)
+        => permit.MaxLifetimeMs > 0 && TimeSpan.FromMilliseconds(permit.MaxLifetimeMs) < _options.MaxSocketLifetime
+            ? TimeSpan.FromMilliseconds(permit.MaxLifetimeMs)
+            : _options.MaxSocketLifetime;
+
+    private async Task ServeAsync(HttpContext context, SessionInfo info)
+    {
+        var agent = grains.GetGrain<IAgentGrain>(info.AgentKey);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveTimeout,
+            DangerousEnableCompression = false,
+        });
+        var session = new ClientSession(socket, info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
+        var traffic = metrics.ForPool(info.Pool);
+        Interlocked.Increment(ref traffic.ActiveSockets);
+        Interlocked.Increment(ref traffic.OpenedSockets);
+        Interlocked.Increment(ref metrics.OpenedSockets);
+        var observer = grains.CreateObjectReference<IAgentObserver>(session);
+        try
+        {
+            if (!sessions.TryAdd(session))
+            {
+                await socket.CloseOutputAsync((WebSocketCloseStatus)ClientSession.CloseGoingAway, "gateway draining", CancellationToken.None);
+                return;
+            }
+
+            try
+            {
+                await agent.Open(new AgentOpenRequest(info.Pool, info.Tenant, info.SocketId), observer);
+            }
+            catch (Exception ex)
+            {
+                LogOpenFailed(ex, info.AgentKey, info.Pool);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "agent unavailable", CancellationToken.None);
+                return;
+            }
+
+            LogOpened(info.SocketId, info.Tenant, info.Pool, info.AgentKey);
+            await session.RunAsync();
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            LogClosedEarly(info.SocketId, ex.Message);
+        }
+        finally
+        {
+            sessions.Remove(session);
+            Interlocked.Decrement(ref traffic.ActiveSockets);
+            grains.DeleteObjectReference<IAgentObserver>(session);
+            await CloseAgentAsync(agent, info);
+        }
+    }
+
+    private async Task CloseAgentAsync(IAgentGrain agent, SessionInfo info)
+    {
+        try
+        {
+            await agent.Close();
+        }
+        catch (Exception ex)
+        {
+            LogAgentCloseFailed(ex, info.AgentKey);
+        }
+    }
+
+    private async Task RefuseAsync(HttpContext context, int status, string reason, string message)
+    {
+        metrics.Rejected(reason);
+        LogRefused(status, reason, context.Connection.RemoteIpAddress?.ToString());
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a WebSocket upgrade with {Status} ({Reason}) from {Remote}")]
+    private partial void LogRefused(int status, string reason, string? remote);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The quota grain could not admit a socket of tenant {Tenant}")]
+    private partial void LogQuotaUnavailable(Exception exception, string tenant);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {SocketId} of tenant {Tenant} opened on pool {Pool} as agent {Agent}")]
+    private partial void LogOpened(string socketId, string tenant, string pool, string agent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent} could not open on pool {Pool}; closing the socket with 1011")]
+    private partial void LogOpenFailed(Exception exception, string agent, string pool);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {SocketId} closed before it was served: {Reason}")]
+    private partial void LogClosedEarly(string socketId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing agent {Agent} failed")]
+    private partial void LogAgentCloseFailed(Exception exception, string agent);
+}

@@ -1,0 +1,8 @@
+namespace Conduit.Grains;
+
+/// <summary>The answer of <see cref="IConnectionGrain.Send"/>.</summary>
+/// <param name="Response">The response JSON with the caller's id (null for a notification), or a JSON-RPC error object.</param>
+/// <param name="Sent">False when nothing was written upstream (connection not open, draining, or its breaker open): safe to send elsewhere.</param>
+/// <param name="ConnectionFailed">True when the connection is unusable now (the caller should give its lease back).</param>
+/// <param name="Answered">True when the upstream answered (or took a notification): the response may be cached.</param>
+public sealed record ConnectionReply(string? Response, bool Sent, bool ConnectionFailed, bool Answered);

@@ -1,0 +1,28 @@
+using Conduit.Runtime;
+
+namespace Conduit.Grains;
+
+/// <summary>
+/// One upstream WebSocket of a pool, key "{pool}/{n}". Reentrant: many requests are in flight on it at
+/// once. Agents holding a lease on it call <see cref="Send"/> directly; the pool calls the rest.
+/// </summary>
+public interface IConnectionGrain : IGrainWithStringKey
+{
+    /// <summary>Opens the socket if it is not open (one attempt; on failure it retries by itself with backoff and reports to the pool).</summary>
+    Task<ConnectionReport> Open();
+
+    /// <summary>Sends one JSON-RPC request or notification (a single object) and returns the reply with the caller's id.</summary>
+    Task<ConnectionReply> Send(string message);
+
+    /// <summary>Session mode: where messages the upstream sends on its own go (null to detach).</summary>
+    Task AttachSession(IAgentObserver? observer);
+
+    /// <summary>Stops taking requests and closes once those in flight are answered (TTL, rotation, health, scale-down).</summary>
+    Task Drain();
+
+    /// <summary>The connection's state now.</summary>
+    Task<ConnectionReport> GetReport();
+
+    /// <summary>Internal: the socket of <paramref name="generation"/> ended (the grain calls itself to get a turn).</summary>
+    Task SocketClosed(long generation, string reason);
+}

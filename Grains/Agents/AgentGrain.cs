@@ -1,0 +1,397 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Conduit.Grains.JsonRpc;
+using Conduit.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Grains.Agents;
+
+/// <summary>
+/// One agent session (key "{tenant}/{agent}"). Forwards each JSON-RPC message straight to the
+/// connection grain it holds a lease on (the pool grain only grants leases), answers with the
+/// client's own id, and de-duplicates ids within 300 s. Request mode: the lease is kept while the
+/// agent is busy and given back after LeaseIdleRelease without traffic. Session mode: the lease is
+/// an exclusive connection whose unsolicited messages go to the agent's observer. Reentrant: a
+/// client may have many requests in flight.
+/// </summary>
+[Reentrant]
+internal sealed partial class AgentGrain : Grain, IAgentGrain
+{
+    /// <summary>How long a request id is remembered (DESIGN section 5).</summary>
+    public static readonly TimeSpan DedupWindow = TimeSpan.FromSeconds(300);
+
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+
+    private readonly TimeProvider _time;
+    private readonly ILogger<AgentGrain> _logger;
+    private readonly Dictionary<string, DedupEntry> _dedup = new(StringComparer.Ordinal);
+    private string _key = string.Empty;
+    private string? _poolName;
+    private IPoolGrain? _pool;
+    private PoolInfo? _info;
+    private IAgentObserver? _observer;
+    private AgentLease? _lease;
+    private Task<LeaseResult>? _acquiring;
+    private IGrainTimer? _keepAlive;
+    private IGrainTimer? _leaseTimer;
+    private int _inFlight;
+    private bool _idleCheckPending;
+    private DateTimeOffset _lastActivity;
+    private DateTimeOffset _lastRenew;
+
+    public AgentGrain(TimeProvider time, ILogger<AgentGrain> logger)
+    {
+        _time = time;
+        _logger = logger;
+    }
+
+    private bool SessionMode => _info?.Mode == "session";
+
+    private TimeSpan IdleRelease => TimeSpan.FromMilliseconds(_info?.LeaseIdleReleaseMs ?? 0);
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _key = GetPrimaryKeyString();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _keepAlive?.Dispose();
+        _leaseTimer?.Dispose();
+        if (_lease is { } lease)
+        {
+            await DropLeaseAsync(lease, connectionFailed: false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task Open(AgentOpenRequest request, IAgentObserver observer)
+    {
+        if (_lease is { } old && request.Pool != _poolName)
+        {
+            await DropLeaseAsync(old, connectionFailed: false);
+        }
+
+        _poolName = request.Pool;
+        _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
+        _observer = observer;
+        _info = await _pool.GetInfo();
+        if (SessionMode && _lease is { } held)
+        {
+            await held.Connection.AttachSession(observer);
+        }
+
+        // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and
+        // lease); the same slow tick forgets de-duplication entries past the window.
+        _keepAlive ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(KeepAlivePeriod, KeepAlivePeriod) { Interleave = true, KeepAlive = true });
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> Send(string message)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(message);
+        if (!JsonRpcEnvelope.TryParse(utf8, out var envelope))
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
+        }
+
+        if (!envelope.IsObject || !envelope.HasMethod)
+        {
+            return JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
+        }
+
+        var id = envelope.IdJson(utf8);
+        if (_pool is null || _info is not { Configured: true })
+        {
+            var reason = _pool is null ? "agent is not open" : $"pool '{_poolName}' is not configured";
+            return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, reason);
+        }
+
+        if (id is null)
+        {
+            await ForwardAsync(message, null);
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        if (_dedup.TryGetValue(id, out var seen) && now - seen.SeenAt < DedupWindow)
+        {
+            LogDuplicate(_logger, _key, id);
+            return (await seen.Response).Response;
+        }
+
+        var entry = new DedupEntry(ForwardAsync(message, id), now);
+        _dedup[id] = entry;
+        var result = await entry.Response;
+        if (!result.Cacheable && _dedup.TryGetValue(id, out var current) && ReferenceEquals(current, entry))
+        {
+            _dedup.Remove(id);
+        }
+
+        return result.Response;
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> SendBatch(string batch)
+    {
+        JsonArray? items;
+        try
+        {
+            items = JsonNode.Parse(batch) as JsonArray;
+        }
+        catch (JsonException)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
+        }
+
+        if (items is null || items.Count == 0)
+        {
+            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
+        }
+
+        var responses = await Task.WhenAll(items.Select(item => item is JsonObject
+            ? Send(item.ToJsonString())
+            : Task.FromResult<string?>(JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"))));
+        var present = responses.Where(r => r is not null).ToList();
+        return present.Count == 0 ? null : "[" + string.Join(",", present) + "]";
+    }
+
+    /// <inheritdoc />
+    public async Task Close()
+    {
+        _observer = null;
+        _keepAlive?.Dispose();
+        _keepAlive = null;
+        if (_lease is { } lease)
+        {
+            await DropLeaseAsync(lease, connectionFailed: false);
+        }
+    }
+
+    private async Task<ForwardResult> ForwardAsync(string message, string? id)
+    {
+        string? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var (lease, error) = await EnsureLeaseAsync(id);
+            if (lease is null)
+            {
+                return new ForwardResult(error, false);
+            }
+
+            ConnectionReply reply;
+            _inFlight++;
+            try
+            {
+                reply = await lease.Connection.Send(message);
+            }
+            catch (TimeoutException)
+            {
+                reply = new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
+            }
+            catch (Exception e)
+            {
+                LogSendFailed(_logger, _key, lease.ConnectionKey, e);
+                reply = new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
+            }
+            finally
+            {
+                _inFlight--;
+                _lastActivity = _time.GetUtcNow();
+                if (_inFlight == 0 && !SessionMode)
+                {
+                    ScheduleIdleRelease();
+                }
+            }
+
+            if (reply.ConnectionFailed)
+            {
+                await DropLeaseAsync(lease, connectionFailed: true);
+            }
+
+            // Nothing reached the upstream: another connection may take it (not in session mode,
+            // where the session's state lived on the lost connection).
+            if (!reply.Sent && reply.ConnectionFailed && !SessionMode)
+            {
+                last = reply.Response;
+                continue;
+            }
+
+            return new ForwardResult(id is null ? null : reply.Response, reply.Answered);
+        }
+
+        return new ForwardResult(id is null ? null : last, false);
+    }
+
+    private async Task<(AgentLease? Lease, string? Error)> EnsureLeaseAsync(string? id)
+    {
+        if (_lease is { } held)
+        {
+            return (held, null);
+        }
+
+        _acquiring ??= AcquireAsync();
+        var result = await _acquiring;
+        if (_lease is { } granted)
+        {
+            return (granted, null);
+        }
+
+        var error = result.ErrorCode switch
+        {
+            JsonRpcErrorCodes.PoolExhausted => JsonRpcErrors.PoolExhausted(id, _poolName!, TimeSpan.FromMilliseconds(result.WaitedMs)),
+            JsonRpcErrorCodes.CircuitOpen => JsonRpcErrors.CircuitOpen(id, _poolName!, TimeSpan.FromMilliseconds(result.RetryAfterMs)),
+            _ => JsonRpcErrors.Create(id, result.ErrorCode == 0 ? JsonRpcErrorCodes.InternalError : result.ErrorCode, result.ErrorMessage ?? "No lease"),
+        };
+        return (null, error);
+    }
+
+    private async Task<LeaseResult> AcquireAsync()
+    {
+        try
+        {
+            var result = await _pool!.Acquire(new LeaseRequest(_key));
+            if (result.Granted)
+            {
+                var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));
+                _lease = lease;
+                StartLeaseTimer();
+                _lastRenew = _time.GetUtcNow();
+                _lastActivity = _lastRenew;
+                if (SessionMode && _observer is { } observer)
+                {
+                    await lease.Connection.AttachSession(observer);
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            _acquiring = null;
+        }
+    }
+
+    private async Task DropLeaseAsync(AgentLease lease, bool connectionFailed)
+    {
+        if (!ReferenceEquals(_lease, lease))
+        {
+            return;
+        }
+
+        _lease = null;
+        _leaseTimer?.Dispose();
+        _leaseTimer = null;
+        try
+        {
+            if (SessionMode)
+            {
+                await lease.Connection.AttachSession(null);
+            }
+
+            await _pool!.Release(lease.Id, connectionFailed);
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(_logger, _key, lease.Id, e);
+        }
+    }
+
+    private async Task TickAsync()
+    {
+        var now = _time.GetUtcNow();
+        if (_lease is { } lease && _info is { } info)
+        {
+            if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0) - TimeSpan.FromMilliseconds(1))
+            {
+                _lastRenew = now;
+                var lost = await _pool!.Renew([lease.Id]);
+                if (lost.Count > 0 && ReferenceEquals(_lease, lease))
+                {
+                    _lease = null;
+                    _leaseTimer?.Dispose();
+                    _leaseTimer = null;
+                    if (SessionMode)
+                    {
+                        _observer?.OnClosed(1011, "session connection lost");
+                    }
+                }
+            }
+        }
+
+    }
+
+    private Task PruneAsync()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, entry) in _dedup.ToList())
+        {
+            if (now - entry.SeenAt >= DedupWindow && entry.Response.IsCompleted)
+            {
+                _dedup.Remove(id);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void ScheduleIdleRelease()
+    {
+        // One pending check per agent, not one timer per request: it re-arms itself while traffic goes on.
+        if (_idleCheckPending || _lease is null)
+        {
+            return;
+        }
+
+        _idleCheckPending = true;
+        _ = ReleaseWhenIdleAsync();
+    }
+
+    private async Task ReleaseWhenIdleAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var remaining = _lastActivity + IdleRelease - _time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                await Task.Delay(remaining, _time);
+                if (_inFlight > 0)
+                {
+                    return;
+                }
+            }
+
+            if (_inFlight == 0 && _lease is { } lease)
+            {
+                await DropLeaseAsync(lease, connectionFailed: false);
+            }
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(_logger, _key, "idle", e);
+        }
+        finally
+        {
+            _idleCheckPending = false;
+        }
+    }
+
+    private void StartLeaseTimer()
+    {
+        // Runs only while a lease is held, to renew it.
+        var info = _info!;
+        var renew = info.LeaseTimeoutMs / 3;
+        var period = TimeSpan.FromMilliseconds(Math.Max(20, renew));
+        _leaseTimer?.Dispose();
+        _leaseTimer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
+    }
+}

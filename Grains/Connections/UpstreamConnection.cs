@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Threading.Channels;
+using Conduit.Grains.JsonRpc;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Grains.Connections;
+
+/// <summary>
+/// One upstream <see cref="ClientWebSocket"/> and its two loops (reader and writer). Each request's
+/// id is replaced by a number unique on this socket and restored on the reply, so clients' ids never
+/// collide. When the socket ends for any reason, every request still in flight is answered at once
+/// with -32004. Messages that answer no pending request (notifications, server pushes) go to
+/// <c>onUnsolicited</c>. Thread-safe: the grain calls it concurrently (it is reentrant) and the loops
+/// run on the thread pool.
+/// </summary>
+internal sealed partial class UpstreamConnection : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly ConcurrentDictionary<long, Pending> _pending = new();
+    private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _pool;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action<string> _onUnsolicited;
+    private readonly Action<string> _onClosed;
+    private long _nextId;
+    private long _requests;
+    private long _latencyMaxTicks = -1;
+    private int _closed;
+    private int _disposed;
+    private string _closeReason = "not connected";
+    private Task _reader = Task.CompletedTask;
+    private Task _writer = Task.CompletedTask;
+
+    public UpstreamConnection(string pool, TimeProvider time, ILogger logger, Action<string> onUnsolicited, Action<string> onClosed)
+    {
+        _pool = pool;
+        _time = time;
+        _logger = logger;
+        _onUnsolicited = onUnsolicited;
+        _onClosed = onClosed;
+    }
+
+    /// <summary>Whether the socket is open and not closed by us.</summary>
+    public bool IsOpen => Volatile.Read(ref _closed) == 0 && _socket.State == WebSocketState.Open;
+
+    /// <summary>Requests (with ids) waiting for their answer.</summary>
+    public int InFlight => _pending.Count;
+
+    /// <summary>Requests and notifications sent so far.</summary>
+    public long RequestsSent => Interlocked.Read(ref _requests);
+
+    /// <summary>Why the socket ended, once it has.</summary>
+    public string CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Connects within <paramref name="timeout"/>; keep-alive pings every <paramref name="pingInterval"/>, dead after <paramref name="pingTimeout"/> without a pong.</summary>
+    public async Task ConnectAsync(Uri url, TimeSpan timeout, TimeSpan pingInterval, TimeSpan pingTimeout, CancellationToken cancellationToken)
+    {
+        _socket.Options.KeepAliveInterval = pingInterval;
+        _socket.Options.KeepAliveTimeout = pingTimeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        cts.CancelAfter(timeout);
+        await _socket.ConnectAsync(url, cts.Token);
+        _reader = Task.Run(ReadLoopAsync);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// Sends one JSON-RPC request or notification (<paramref name="utf8"/>, a single object) and waits
+    /// for its answer up to <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<UpstreamReply> SendAsync(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout)
+    {
+        var idJson = envelope.HasId ? utf8.Span.Slice(envelope.IdStart, envelope.IdLength).ToArray() : null;
+        if (!IsOpen)
+        {
+            return new UpstreamReply(UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason));
+        }
+
+        if (!envelope.HasId)
+        {
+            Interlocked.Increment(ref _requests);
+            return _outbox.Writer.TryWrite(utf8.ToArray())
+                ? new UpstreamReply(UpstreamOutcome.Sent, null)
+                : new UpstreamReply(UpstreamOutcome.NotSent, null);
+        }
+
+        var upstreamId = Interlocked.Increment(ref _nextId);
+        var pending = new Pending(idJson, _time.GetTimestamp());
+        _pending[upstreamId] = pending;
+        var frame = envelope.WithId(utf8.Span, Encoding.ASCII.GetBytes(upstreamId.ToString(CultureInfo.InvariantCulture)));
+        Interlocked.Increment(ref _requests);
+        var written = _outbox.Writer.TryWrite(frame);
+        if ((!written || !IsOpen) && _pending.TryRemove(upstreamId, out _))
+        {
+            // Closed between the check and the write, and FailAll did not see this entry. If the frame
+            // was queued it may have gone out, so only an unwritten one may be sent elsewhere.
+            return new UpstreamReply(written ? UpstreamOutcome.Failed : UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason));
+        }
+
+        try
+        {
+            return await pending.Completion.Task.WaitAsync(timeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            _pending.TryRemove(upstreamId, out _);
+            return new UpstreamReply(UpstreamOutcome.TimedOut, JsonRpcErrors.Timeout(IdText(idJson), timeout));
+        }
+    }
+
+    /// <summary>Sends a JSON-RPC probe <paramref name="method"/>; returns its round-trip time, or null when it failed or timed out.</summary>
+    public async Task<TimeSpan?> ProbeAsync(string method, TimeSpan timeout)
+    {
+        var probe = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":0,"method":{{System.Text.Json.JsonSerializer.Serialize(method)}}}""");
+        JsonRpcEnvelope.TryParse(probe, out var envelope);
+        var started = _time.GetTimestamp();
+        var reply = await SendAsync(probe, envelope, timeout);
+        return reply.Outcome == UpstreamOutcome.Answered ? _time.GetElapsedTime(started) : null;
+    }
+
+    /// <summary>The slowest answer since the last call (null when nothing was answered), for passive health checks.</summary>
+    public TimeSpan? TakeLatencySample()
+    {
+        var ticks = Interlocked.Exchange(ref _latencyMaxTicks, -1);
+        return ticks < 0 ? null : TimeSpan.FromTicks(ticks);
+    }
+
+    /// <summary>Closes with a close handshake (bounded by <paramref name="timeout"/>), then stops the loops.</summary>
+    public async Task CloseAsync(string reason, TimeSpan timeout)
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cts.Token);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The peer is gone already; aborting below is all that is left.
+            }
+        }
+
+        MarkClosed(reason);
+        await DisposeAsync();
+    }
+
+    /// <summary>Aborts the socket, fails what is in flight and awaits both loops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        MarkClosed("closed");
+        _stop.Cancel();
+        _socket.Abort();
+        _outbox.Writer.TryComplete();
+        await Task.WhenAll(_reader, _writer);
+        FailAll();
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (await _outbox.Reader.WaitToReadAsync(_stop.Token))
+            {
+                while (_outbox.Reader.TryRead(out var frame))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, true, _stop.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            Terminate($"send failed: {e.Message}");
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(8192);
+        var reason = "upstream closed the socket";
+        try
+        {
+            while (true)
+            {
+                buffer.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.GetMemory(8192), _stop.Token);
+                    buffer.Advance(result.Count);
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    reason = $"upstream closed the socket ({_socket.CloseStatus})";
+                    break;
+                }
+
+                if (!Dispatch(buffer.WrittenSpan))
+                {
+                    reason = "upstream sent a message that is not JSON";
+                    LogGarbage(_logger, _pool, Encoding.UTF8.GetString(buffer.WrittenSpan[..Math.Min(80, buffer.WrittenCount)]));
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            reason = _stop.IsCancellationRequested ? CloseReason : $"socket failed: {e.Message}";
+        }
+
+        Terminate(reason);
+    }
+
+    private bool Dispatch(ReadOnlySpan<byte> utf8)
+    {
+        if (!JsonRpcEnvelope.TryParse(utf8, out var envelope))
+        {
+            return false;
+        }
+
+        if (envelope.IsObject && envelope.HasId && !envelope.HasMethod
+            && long.TryParse(utf8.Slice(envelope.IdStart, envelope.IdLength), NumberStyles.None, CultureInfo.InvariantCulture, out var upstreamId)
+            && _pending.TryRemove(upstreamId, out var pending))
+        {
+            var latency = _time.GetElapsedTime(pending.StartedAt).Ticks;
+            long seen;
+            while (latency > (seen = Interlocked.Read(ref _latencyMaxTicks)) && Interlocked.CompareExchange(ref _latencyMaxTicks, latency, seen) != seen)
+            {
+            }
+
+            var response = pending.IdJson is null ? string.Empty : Encoding.UTF8.GetString(envelope.WithId(utf8, pending.IdJson));
+            pending.Completion.TrySetResult(new UpstreamReply(UpstreamOutcome.Answered, response));
+            return true;
+        }
+
+        var text = Encoding.UTF8.GetString(utf8);
+        try
+        {
+            _onUnsolicited(text);
+        }
+        catch (Exception e)
+        {
+            LogCallbackFailed(_logger, _pool, e);
+        }
+
+        return true;
+    }
+
+    private void Terminate(string reason)
+    {
+        MarkClosed(reason);
+        _socket.Abort();
+        _outbox.Writer.TryComplete();
+        FailAll();
+        if (Interlocked.Exchange(ref _closed, 2) != 2)
+        {
+            try
+            {
+                _onClosed(CloseReason);
+            }
+            catch (Exception e)
+            {
+                LogCallbackFailed(_logger, _pool, e);
+            }
+        }
+    }
+
+    private void MarkClosed(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closed, 1, 0) == 0)
+        {
+            Volatile.Write(ref _closeReason, reason);
+        }
+    }
+
+    private void FailAll()
+    {
+        foreach (var id in _pending.Keys)
+        {
+            if (_pending.TryRemove(id, out var pending))
+            {
+                pending.Completion.TrySetResult(new UpstreamReply(UpstreamOutcome.Failed, JsonRpcErrors.UpstreamFailed(IdText(pending.IdJson), _pool, CloseReason)));
+            }
+        }
+    }
+
+    private static string? IdText(byte[]? idJson) => idJson is null ? null : Encoding.UTF8.GetString(idJson);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: upstream sent a message that is not JSON ({Start}); closing the socket")]
+    private static partial void LogGarbage(ILogger logger, string pool, string start);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a connection callback failed")]
+    private static partial void LogCallbackFailed(ILogger logger, string pool, Exception exception);
+
+    private sealed class Pending(byte[]? idJson, long startedAt)
+    {
+        public byte[]? IdJson { get; } = idJson;
+
+        public long StartedAt { get; } = startedAt;
+
+        public TaskCompletionSource<UpstreamReply> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

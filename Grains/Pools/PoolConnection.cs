@@ -1,0 +1,26 @@
+namespace Conduit.Grains.Pools;
+
+/// <summary>The pool grain's book-keeping of one connection grain.</summary>
+internal sealed class PoolConnection(string key, ConnectionReport initial)
+{
+    /// <summary>The connection grain key.</summary>
+    public string Key { get; } = key;
+
+    /// <summary>Its last report.</summary>
+    public ConnectionReport Last { get; set; } = initial;
+
+    /// <summary>Leases held on it.</summary>
+    public int Leases { get; set; }
+
+    /// <summary>When it became lease-free, or null while leased.</summary>
+    public DateTimeOffset? IdleSince { get; set; }
+
+    /// <summary>When its TTL (with jitter) runs out, set once it is open.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Whether the pool told it to drain (no new leases).</summary>
+    public bool Draining { get; set; }
+
+    /// <summary>Whether it may take new leases now.</summary>
+    public bool Usable => !Draining && Last.State is ConnectionState.Ready or ConnectionState.Active or ConnectionState.Idle && Last.Health != ConnectionHealth.Unhealthy;
+}

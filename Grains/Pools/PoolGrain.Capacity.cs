@@ -1,0 +1,205 @@
+using Conduit.Grains.Connections;
+using Conduit.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Grains.Pools;
+
+/// <summary>The pool grain's connection management: opening, recycling, scaling, maintenance, and its log messages.</summary>
+internal sealed partial class PoolGrain
+{
+    private void Unlease(PoolConnection connection)
+    {
+        connection.Leases = Math.Max(0, connection.Leases - 1);
+        if (connection.Leases == 0)
+        {
+            connection.IdleSince = _time.GetUtcNow();
+        }
+    }
+
+    private void RevokeLeases(PoolConnection connection)
+    {
+        // Holders find out on their next send (the connection answers "not sent") or renewal.
+        foreach (var lease in _leases.Values.Where(l => l.Connection == connection.Key).ToList())
+        {
+            _leases.Remove(lease.Id);
+        }
+
+        connection.Leases = 0;
+        connection.IdleSince = _time.GetUtcNow();
+    }
+
+    private void Recycle(PoolConnection connection, string reason)
+    {
+        if (connection.Draining)
+        {
+            return;
+        }
+
+        LogRecycling(_logger, _name, connection.Key, reason);
+        connection.Draining = true;
+        RevokeLeases(connection);
+        _ = TrackAsync(DrainAsync(connection.Key));
+    }
+
+    private async Task DrainAsync(string key)
+    {
+        await GrainFactory.GetGrain<IConnectionGrain>(key).Drain();
+    }
+
+    private async Task RefreshAsync(string key)
+    {
+        var report = await GrainFactory.GetGrain<IConnectionGrain>(key).GetReport();
+        if (_connections.TryGetValue(key, out var connection))
+        {
+            Apply(connection, report);
+            ServeWaiters();
+        }
+    }
+
+    private void EnsureCapacity()
+    {
+        if (!_configured)
+        {
+            return;
+        }
+
+        var live = _connections.Values.Count(c => !c.Draining);
+        var needed = _options.PreWarming ? _forecast.ConnectionsNeeded(CapacityPerConnection, _options.MinConnections, _options.MaxConnections) : _options.MinConnections;
+        var opening = _connections.Values.Count(c => c.Last.State == ConnectionState.Initializing);
+        var demand = _leases.Count + _waiters.Count;
+        var freeCapacity = _connections.Values.Where(c => c.Usable).Sum(c => CapacityPerConnection - c.Leases) + (opening * CapacityPerConnection);
+        if (_waiters.Count > 0 && freeCapacity < _waiters.Count)
+        {
+            needed = Math.Max(needed, live + (int)Math.Ceiling((_waiters.Count - freeCapacity) / (double)CapacityPerConnection));
+        }
+
+        needed = Math.Max(needed, (int)Math.Ceiling(demand / (double)CapacityPerConnection));
+        while (live < needed && _connections.Count < _options.MaxConnections)
+        {
+            StartOpen();
+            live++;
+        }
+    }
+
+    private void StartOpen()
+    {
+        string key;
+        do
+        {
+            key = $"{_name}/{++_nextNumber}";
+        }
+        while (_connections.ContainsKey(key));
+
+        var initial = new ConnectionReport(key, ConnectionState.Initializing, ConnectionHealth.Healthy, LatencyTrend.Stable, 0, 0, 0, null, false);
+        _connections[key] = new PoolConnection(key, initial) { IdleSince = _time.GetUtcNow() };
+        _ = TrackAsync(OpenAsync(key));
+    }
+
+    private async Task OpenAsync(string key)
+    {
+        ConnectionReport report;
+        try
+        {
+            report = await GrainFactory.GetGrain<IConnectionGrain>(key).Open();
+        }
+        catch (Exception e)
+        {
+            LogOpenFailed(_logger, _name, key, e);
+            report = new ConnectionReport(key, ConnectionState.Failed, ConnectionHealth.Unhealthy, LatencyTrend.Stable, 0, 0, 0, false, false);
+        }
+
+        await Report(report);
+    }
+
+    private async Task MaintainAsync()
+    {
+        var now = _time.GetUtcNow();
+        if (_breaker.DisplayState == "HalfOpen" && _connections.Values.Any(c => c.Usable))
+        {
+            // The break is over and a connection is up: that is the half-open probe succeeding.
+            await _breaker.RecordAsync(true);
+        }
+
+        foreach (var lease in _leases.Values.ToList())
+        {
+            if (now - lease.RenewedAt > _options.LeaseTimeout)
+            {
+                _leases.Remove(lease.Id);
+                if (_connections.TryGetValue(lease.Connection, out var held))
+                {
+                    Unlease(held);
+                }
+
+                LogLeaseReclaimed(_logger, _name, lease.Id, lease.Holder, now - lease.RenewedAt);
+            }
+            else if (!lease.Warned && now - lease.GrantedAt > _options.LongLeaseWarning)
+            {
+                lease.Warned = true;
+                LogLongLease(_logger, _name, lease.Id, lease.Holder, now - lease.GrantedAt);
+            }
+        }
+
+        _forecast.Observe(_leases.Count + _waiters.Count);
+        var needed = _options.PreWarming ? _forecast.ConnectionsNeeded(CapacityPerConnection, _options.MinConnections, _options.MaxConnections) : _options.MinConnections;
+        var live = _connections.Values.Count(c => !c.Draining);
+        foreach (var connection in _connections.Values.ToList())
+        {
+            if (!connection.Usable)
+            {
+                continue;
+            }
+
+            if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+            {
+                Recycle(connection, "TTL reached");
+                live--;
+            }
+            else if (connection.Leases == 0 && connection.IdleSince + _options.IdleTimeout <= now && live > needed)
+            {
+                Recycle(connection, "idle");
+                live--;
+            }
+        }
+
+        EnsureCapacity();
+        ServeWaiters();
+    }
+
+    private async Task TrackAsync(Task task)
+    {
+        _background.Add(task);
+        try
+        {
+            await task;
+        }
+        catch (Exception e)
+        {
+            LogBackgroundFailed(_logger, _name, e);
+        }
+        finally
+        {
+            _background.Remove(task);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: circuit breaker opened for {BreakDuration}; acquires fail with -32003")]
+    private static partial void LogBreakerOpened(ILogger logger, string pool, TimeSpan breakDuration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: connection {Connection} health {Before} -> {After}")]
+    private static partial void LogHealthChanged(ILogger logger, string pool, string connection, ConnectionHealth before, ConnectionHealth after);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: draining connection {Connection} ({Reason})")]
+    private static partial void LogRecycling(ILogger logger, string pool, string connection, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: lease {Lease} of {Holder} not renewed for {Silence}; reclaimed")]
+    private static partial void LogLeaseReclaimed(ILogger logger, string pool, string lease, string holder, TimeSpan silence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: lease {Lease} held by {Holder} for {Held}, suspiciously long")]
+    private static partial void LogLongLease(ILogger logger, string pool, string lease, string holder, TimeSpan held);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: opening connection {Connection} failed")]
+    private static partial void LogOpenFailed(ILogger logger, string pool, string connection, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a background operation failed")]
+    private static partial void LogBackgroundFailed(ILogger logger, string pool, Exception exception);
+}

@@ -1,0 +1,337 @@
+using Conduit.Grains.Connections;
+using Conduit.Grains.Health;
+using Conduit.Grains.LoadBalancing;
+using Conduit.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Grains.Pools;
+
+/// <summary>
+/// The control plane of one pool (key = pool name): connection grains between min and max, leases
+/// and their FIFO queue, scaling and pre-warming, TTL and rotation by draining, health aggregation
+/// and the pool's circuit breaker. Reentrant so that waiting acquirers do not block releases; all
+/// book-keeping happens between awaits, in turns. Requests do not pass through it.
+/// </summary>
+[Reentrant]
+internal sealed partial class PoolGrain : Grain, IPoolGrain
+{
+    private readonly IOptionsMonitor<PoolOptions> _optionsMonitor;
+    private readonly PoolCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PoolGrain> _logger;
+    private readonly Random _random = new();
+    private readonly Dictionary<string, PoolConnection> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
+    private readonly LinkedList<PoolWaiter> _waiters = new();
+    private readonly HashSet<Task> _background = [];
+    private readonly List<PoolConnection> _openScratch = [];
+    private readonly List<ConnectionCandidate> _candidateScratch = [];
+    private string _name = string.Empty;
+    private bool _configured;
+    private PoolOptions _options = new();
+    private ILoadBalancingPolicy _policy = new LeastConnectionsPolicy();
+    private CircuitBreaker _breaker = null!;
+    private DemandForecast _forecast = null!;
+    private IGrainTimer? _timer;
+    private int _nextNumber;
+    private long _nextLease;
+
+    public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, ILogger<PoolGrain> logger)
+    {
+        _optionsMonitor = optionsMonitor;
+        _catalog = catalog;
+        _time = time;
+        _logger = logger;
+    }
+
+    private int CapacityPerConnection => _options.Mode == PoolMode.Session ? 1 : _options.MaxInFlightPerConnection;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _name = GetPrimaryKeyString();
+        _configured = _catalog.IsConfigured(_name);
+        if (!_configured)
+        {
+            return Task.CompletedTask;
+        }
+
+        _options = _optionsMonitor.Get(_name);
+        _policy = LoadBalancingPolicies.Create(_options.LoadBalancing, _random);
+        _breaker = new CircuitBreaker(_options, _time);
+        _forecast = new DemandForecast(_options.DemandSmoothing, _options.PreWarmHeadroom);
+        _timer = RegisterGrainTimer(
+            _ => MaintainAsync(),
+            new GrainTimerCreationOptions(_options.MaintenanceInterval, _options.MaintenanceInterval) { Interleave = true, KeepAlive = true });
+        EnsureCapacity();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        FailWaiters(w => Exhausted(w, "pool deactivated"));
+        await Task.WhenAll(_background.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
+    /// <inheritdoc />
+    public Task<PoolInfo> GetInfo()
+    {
+        if (!_configured)
+        {
+            return Task.FromResult(new PoolInfo(_name, false, string.Empty, "unknown", 0, 0, 0, 0, 0, "Closed", 0, 0));
+        }
+
+        var usable = _connections.Values.Count(c => c.Usable);
+        var unhealthy = _connections.Values.Count(c => !c.Usable);
+        var status = _breaker.IsRejecting || usable == 0 ? "unavailable" : unhealthy > 0 || _waiters.Count > 0 ? "degraded" : "healthy";
+        return Task.FromResult(new PoolInfo(
+            _name,
+            true,
+            _options.Mode == PoolMode.Session ? "session" : "request",
+            status,
+            _connections.Count,
+            usable,
+            _leases.Count,
+            usable * CapacityPerConnection,
+            _waiters.Count,
+            _breaker.DisplayState,
+            (long)_options.LeaseTimeout.TotalMilliseconds,
+            (long)_options.LeaseIdleRelease.TotalMilliseconds));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ConnectionReport>> GetConnections()
+        => Task.FromResult<IReadOnlyList<ConnectionReport>>(_connections.Values.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Last).ToList());
+
+    /// <inheritdoc />
+    public async Task<LeaseResult> Acquire(LeaseRequest request)
+    {
+        if (!_configured)
+        {
+            return new LeaseResult(null, null, JsonRpcErrorCodes.InternalError, $"Pool '{_name}' is not configured", 0, 0);
+        }
+
+        if (_breaker.IsRejecting)
+        {
+            return CircuitOpen();
+        }
+
+        if (_waiters.Count == 0 && TryGrant(request.Holder) is { } granted)
+        {
+            return granted;
+        }
+
+        if (_waiters.Count >= _options.MaxWaiters)
+        {
+            return new LeaseResult(null, null, JsonRpcErrorCodes.PoolExhausted, "Pool exhausted: the wait queue is full", 0, 0);
+        }
+
+        var waiter = new PoolWaiter(request.Holder, _time.GetTimestamp());
+        var node = _waiters.AddLast(waiter);
+        EnsureCapacity();
+        try
+        {
+            return await waiter.Completion.Task.WaitAsync(_options.AcquireTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            if (waiter.Completion.Task.IsCompletedSuccessfully)
+            {
+                return waiter.Completion.Task.Result;
+            }
+
+            if (node.List is not null)
+            {
+                _waiters.Remove(node);
+            }
+
+            return Exhausted(waiter, "no connection became free within AcquireTimeout");
+        }
+    }
+
+    /// <inheritdoc />
+    public Task Release(string leaseId, bool connectionFailed)
+    {
+        if (_leases.Remove(leaseId, out var lease) && _connections.TryGetValue(lease.Connection, out var connection))
+        {
+            Unlease(connection);
+            if (connectionFailed && connection.Last.State is not (ConnectionState.Failed or ConnectionState.Closed))
+            {
+                // Until the connection reports again, do not hand it out.
+                connection.Last = connection.Last with { State = ConnectionState.Failed };
+                RevokeLeases(connection);
+                _ = TrackAsync(RefreshAsync(connection.Key));
+            }
+        }
+
+        ServeWaiters();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> Renew(IReadOnlyList<string> leaseIds)
+    {
+        var now = _time.GetUtcNow();
+        var lost = new List<string>();
+        foreach (var id in leaseIds)
+        {
+            if (_leases.TryGetValue(id, out var lease))
+            {
+                lease.RenewedAt = now;
+            }
+            else
+            {
+                lost.Add(id);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<string>>(lost);
+    }
+
+    /// <inheritdoc />
+    public async Task Report(ConnectionReport report)
+    {
+        if (!_configured)
+        {
+            return;
+        }
+
+        if (!_connections.TryGetValue(report.Connection, out var connection))
+        {
+            if (report.State == ConnectionState.Closed)
+            {
+                return;
+            }
+
+            if (_connections.Count >= _options.MaxConnections || !report.Connection.StartsWith(_name + "/", StringComparison.Ordinal))
+            {
+                _ = TrackAsync(GrainFactory.GetGrain<IConnectionGrain>(report.Connection).Drain());
+                return;
+            }
+
+            // A connection from before this activation (the pool moved or restarted): adopt it.
+            connection = new PoolConnection(report.Connection, report) { IdleSince = _time.GetUtcNow() };
+            _connections[report.Connection] = connection;
+        }
+
+        if (report.ConnectAttempt is { } succeeded)
+        {
+            var wasRejecting = _breaker.IsRejecting;
+            await _breaker.RecordAsync(succeeded);
+            if (!wasRejecting && _breaker.IsRejecting)
+            {
+                LogBreakerOpened(_logger, _name, _options.BreakDuration);
+                FailWaiters(_ => CircuitOpen());
+            }
+        }
+
+        Apply(connection, report);
+        ServeWaiters();
+        EnsureCapacity();
+    }
+
+    private void Apply(PoolConnection connection, ConnectionReport report)
+    {
+        var before = connection.Last;
+        connection.Last = report;
+        switch (report.State)
+        {
+            case ConnectionState.Closed:
+                RevokeLeases(connection);
+                _connections.Remove(connection.Key);
+                return;
+            case ConnectionState.Failed:
+                RevokeLeases(connection);
+                connection.ExpiresAt = null;
+                return;
+            case ConnectionState.Ready or ConnectionState.Active or ConnectionState.Idle when connection.ExpiresAt is null:
+                connection.ExpiresAt = _time.GetUtcNow() + Jitter.Ttl(_options.ConnectionTtl, _options.TtlJitter, _random);
+                connection.IdleSince ??= _time.GetUtcNow();
+                break;
+        }
+
+        if (before.Health != report.Health)
+        {
+            LogHealthChanged(_logger, _name, connection.Key, before.Health, report.Health);
+        }
+
+        if (report.Health == ConnectionHealth.Unhealthy || report.State == ConnectionState.Unhealthy)
+        {
+            Recycle(connection, "unhealthy");
+        }
+        else if (report.RotationDue)
+        {
+            Recycle(connection, $"rotation after {report.Requests} requests");
+        }
+    }
+
+    private LeaseResult? TryGrant(string holder)
+    {
+        var capacity = CapacityPerConnection;
+        var open = _openScratch;
+        var candidates = _candidateScratch;
+        open.Clear();
+        candidates.Clear();
+        foreach (var connection in _connections.Values)
+        {
+            if (connection.Usable && connection.Leases < capacity)
+            {
+                open.Add(connection);
+                candidates.Add(new ConnectionCandidate(connection.Leases, capacity, connection.Last.Health, TimeSpan.FromMilliseconds(connection.Last.LatencyMs)));
+            }
+        }
+
+        var index = _policy.Pick(candidates);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var chosen = open[index];
+        var now = _time.GetUtcNow();
+        var lease = new PoolLease($"{_name}#{++_nextLease}", holder, chosen.Key, now);
+        _leases[lease.Id] = lease;
+        chosen.Leases++;
+        chosen.IdleSince = null;
+        return new LeaseResult(lease.Id, chosen.Key, 0, null, 0, 0);
+    }
+
+    private void ServeWaiters()
+    {
+        while (_waiters.First is { } first)
+        {
+            if (first.Value.Completion.Task.IsCompleted)
+            {
+                _waiters.RemoveFirst();
+                continue;
+            }
+
+            if (TryGrant(first.Value.Holder) is not { } granted)
+            {
+                return;
+            }
+
+            _waiters.RemoveFirst();
+            var waited = (long)_time.GetElapsedTime(first.Value.EnqueuedAt).TotalMilliseconds;
+            first.Value.Completion.TrySetResult(granted with { WaitedMs = waited });
+        }
+    }
+
+    private void FailWaiters(Func<PoolWaiter, LeaseResult> result)
+    {
+        while (_waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            first.Value.Completion.TrySetResult(result(first.Value));
+        }
+    }
+
+    private LeaseResult Exhausted(PoolWaiter waiter, string why)
+        => new(null, null, JsonRpcErrorCodes.PoolExhausted, $"Pool exhausted: {why}", (long)_time.GetElapsedTime(waiter.EnqueuedAt).TotalMilliseconds, 0);
+
+    private LeaseResult CircuitOpen()
+        => new(null, null, JsonRpcErrorCodes.CircuitOpen, "Circuit open", 0, (long)Math.Ceiling(_breaker.RetryAfter.TotalMilliseconds));
+}

@@ -1,0 +1,14 @@
+namespace Conduit.Grains.Pools;
+
+/// <summary>An acquirer waiting in the pool's FIFO queue.</summary>
+internal sealed class PoolWaiter(string holder, long enqueuedAt)
+{
+    /// <summary>Who waits.</summary>
+    public string Holder { get; } = holder;
+
+    /// <summary>Timestamp (of the pool's TimeProvider) when it started waiting.</summary>
+    public long EnqueuedAt { get; } = enqueuedAt;
+
+    /// <summary>Completed with the grant, or with an error result when the pool gives up on it.</summary>
+    public TaskCompletionSource<LeaseResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,54 @@
+using System.Text.RegularExpressions;
+using Conduit.Tests.Gateway;
+using Conduit.Tests.Infrastructure;
+
+namespace Conduit.Tests.Dashboard;
+
+/// <summary>The live dashboard, rendered by a real headless Chromium against a real gateway.</summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private GatewayTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await GatewayTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Dashboard_InChromium_ShowsPoolsTenantsAndTraffic()
+    {
+        await using (var client = await _host.ConnectAsync(GatewayTestHost.BigKey))
+        {
+            for (var i = 1; i <= 5; i++)
+            {
+                await client.SendAsync($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo","params":[{{i}}]}""");
+                Assert.NotNull(await client.ReceiveAsync());
+            }
+        }
+
+        var dom = await HeadlessChromium.DumpDomAsync(new Uri(_host.BaseUri, "dashboard"), TimeSpan.FromSeconds(5));
+
+        // The scripts ran and refreshed against the live endpoints, without an error.
+        Assert.Matches(new Regex("data-refreshes=\"[1-9]"), dom);
+        Assert.Contains("<div id=\"error\"></div>", dom);
+        var poolRow = Regex.Match(dom, "<tr data-key=\"up\">(.*?)</tr>", RegexOptions.Singleline);
+        Assert.True(poolRow.Success, "no row for pool 'up' in:\n" + dom);
+        var cells = Regex.Matches(poolRow.Groups[1].Value, "<td[^>]*>(?:<span[^>]*>)?([^<]*)").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal("up", cells[0]);
+        Assert.Equal("request", cells[2]);
+        Assert.True(long.Parse(cells[11]) >= 5, $"completed requests shown: {cells[11]}");
+        Assert.Contains("<tr data-key=\"big\">", dom);
+        Assert.Contains("enterprise", dom);
+    }
+
+    [Fact]
+    public async Task DashboardPage_IsSelfContained()
+    {
+        using var http = _host.CreateHttpClient();
+        using var response = await http.GetAsync("dashboard");
+
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotMatch(new Regex("(src|href)=\"https?://"), html);
+        Assert.Contains("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+}

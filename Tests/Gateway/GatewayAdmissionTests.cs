@@ -1,0 +1,97 @@
+using System.Net;
+using Conduit.Gateway.Sockets;
+using Conduit.Grains;
+using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conduit.Tests.Gateway;
+
+/// <summary>What is answered before the upgrade: 401, 404, 400, 429 with Retry-After; and socket permits.</summary>
+public sealed class GatewayAdmissionTests
+{
+    [Fact]
+    public async Task Upgrade_BadOrMissingKey_401()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync(null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync("wrong-key")).Status);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_UnknownPool_404()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey, pool: "nope")).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_InvalidAgentId_400()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey, agent: "other-tenant/agent")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey, agent: new string('a', 65))).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_FourthSocketOfFreeTenant_429WithRetryAfter_OtherTenantsUnaffected()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        var open = new List<TestWebSocketClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                open.Add(await host.ConnectAsync(GatewayTestHost.FreeKey));
+            }
+
+            var (status, retryAfter) = await host.TryUpgradeAsync(GatewayTestHost.FreeKey);
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, status);
+            Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, (await host.TryUpgradeAsync(GatewayTestHost.Free2Key)).Status);
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, (await host.TryUpgradeAsync(GatewayTestHost.BigKey)).Status);
+
+            // Closing one socket frees its permit.
+            await open[0].DisposeAsync();
+            open.RemoveAt(0);
+            await Eventually.TrueAsync(() => host.App.Services.GetRequiredService<SessionRegistry>().Count == 2);
+            await Eventually.TrueAsync(() => host.TryUpgradeAsync(GatewayTestHost.FreeKey).Result.Status == HttpStatusCode.SwitchingProtocols);
+        }
+        finally
+        {
+            foreach (var client in open)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Permits_OfAGatewayThatDied_Expire_LiveGatewayKeepsItsOwn()
+    {
+        await using var host = await GatewayTestHost.StartAsync(new()
+        {
+            ["Quotas:PermitTtl"] = "00:00:01",
+            ["Gateway:PermitRenewInterval"] = "00:00:00.200",
+        });
+        var quota = host.Grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global);
+
+        // Another gateway admits two sockets of free1, then dies (never renews).
+        Assert.True((await quota.AcquireSocket(new("free1", "dead-gateway", "d1"))).Granted);
+        Assert.True((await quota.AcquireSocket(new("free1", "dead-gateway", "d2"))).Granted);
+        await using var live = await host.ConnectAsync(GatewayTestHost.FreeKey);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status);
+
+        // After the TTL the dead gateway's permits are gone; the live socket's permit was renewed and still counts.
+        await Eventually.TrueAsync(() => host.TryUpgradeAsync(GatewayTestHost.FreeKey).Result.Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past another TTL: only renewals keep a permit
+        var usage = (await quota.GetUsage()).Single(u => u.Tenant == "free1");
+        Assert.Equal(1, usage.Sockets);
+        await live.SendAsync(JsonAssert.Request(1, "ping"));
+        Assert.Equal("\"pong\"", JsonAssert.Parse(await live.ReceiveAsync()).GetProperty("result").GetRawText());
+    }
+}

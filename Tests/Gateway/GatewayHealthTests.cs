@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Conduit.Tests.Gateway;
+
+/// <summary>/health/*, /metrics and the usage API of a running gateway.</summary>
+public sealed class GatewayHealthTests : IAsyncLifetime
+{
+    private GatewayTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await GatewayTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Health_LiveAndReady_200()
+    {
+        using var http = _host.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        var ready = await http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task HealthWebSocket_WithTraffic_AllSectionsAndCounts()
+    {
+        await using var client = await _host.ConnectAsync();
+        await client.SendAsync(JsonAssert.Request(1, "ping"));
+        await client.ReceiveAsync();
+        await client.SendAsync("not json");
+        await client.ReceiveAsync();
+        using var http = _host.CreateHttpClient();
+
+        HttpResponseMessage response = null!;
+        await Infrastructure.Eventually.TrueAsync(() =>
+        {
+            response = http.GetAsync("/health/websocket").Result;
+            return response.StatusCode == HttpStatusCode.OK;
+        }, because: "the pool did not turn healthy");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal("healthy", body.GetProperty("status").GetString());
+        Assert.Equal(1, body.GetProperty("connections").GetProperty("active").GetInt32());
+        Assert.True(body.GetProperty("messages").GetProperty("received").GetInt64() >= 2);
+        Assert.Equal(1, body.GetProperty("messages").GetProperty("parseErrors").GetInt64());
+        Assert.Equal(0, body.GetProperty("queues").GetProperty("inFlight").GetInt64());
+        Assert.Equal(0, body.GetProperty("retries").GetProperty("reconnecting").GetInt32());
+        Assert.Equal("Closed", body.GetProperty("breaker").GetProperty("perPool").GetProperty("up").GetString());
+    }
+
+    [Fact]
+    public async Task HealthWebSocket_UpstreamDown_503()
+    {
+        await _host.Upstream.DisposeAsync();
+        using var http = _host.CreateHttpClient();
+
+        await Infrastructure.Eventually.TrueAsync(
+            () => http.GetAsync("/health/websocket").Result.StatusCode == HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(20),
+            "the pool did not report its upstream down");
+    }
+
+    [Fact]
+    public async Task Metrics_PrometheusText_HasGatewayNames()
+    {
+        await using var client = await _host.ConnectAsync();
+        await client.SendAsync(JsonAssert.Request(1, "ping"));
+        await client.ReceiveAsync();
+        using var http = _host.CreateHttpClient();
+
+        var response = await http.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("# TYPE conduit_gateway_sockets_active gauge", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_gateway_sockets_active{pool=\"up\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_gateway_requests_completed_total{pool=\"up\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_gateway_request_duration_seconds_count 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_gateway_sockets_rejected_total{reason=\"unauthorized\"} 0", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsageApi_TenantsAndPools()
+    {
+        await using var client = await _host.ConnectAsync(GatewayTestHost.FreeKey);
+        await client.SendAsync(JsonAssert.Request(1, "ping"));
+        await client.ReceiveAsync();
+        using var http = _host.CreateHttpClient();
+
+        var tenants = JsonDocument.Parse(await http.GetStringAsync("/api/usage/tenants")).RootElement.EnumerateArray().ToList();
+        var pools = JsonDocument.Parse(await http.GetStringAsync("/api/usage/pools")).RootElement.EnumerateArray().ToList();
+
+        var free1 = tenants.Single(t => t.GetProperty("tenant").GetString() == "free1");
+        Assert.Equal("free", free1.GetProperty("tier").GetString());
+        Assert.Equal(1, free1.GetProperty("sockets").GetInt32());
+        Assert.True(free1.GetProperty("messagesGranted").GetInt64() >= 1);
+        Assert.Contains(tenants, t => t.GetProperty("tenant").GetString() == "big");
+        var up = pools.Single(p => p.GetProperty("pool").GetString() == "up");
+        Assert.Equal(1, up.GetProperty("activeSockets").GetInt64());
+        Assert.Equal(1, up.GetProperty("requestsCompleted").GetInt64());
+        Assert.Equal("request", up.GetProperty("health").GetProperty("mode").GetString(), ignoreCase: true);
+    }
+}

@@ -1,0 +1,54 @@
+using Conduit.Gateway;
+
+namespace Conduit.Tests.Gateway;
+
+public sealed class GatewayOptionsTests
+{
+    [Fact]
+    public void Defaults_AreTheDocumentedOnes()
+    {
+        var o = new GatewayOptions();
+
+        Assert.Equal(TimeSpan.FromSeconds(15), o.KeepAliveInterval);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.KeepAliveTimeout);
+        Assert.Equal(1024 * 1024, o.MaxMessageBytes);
+        Assert.Equal(1024, o.SendQueueCapacity);
+        Assert.Equal(16L * 1024 * 1024, o.SendQueueMaxBytes);
+        Assert.Equal(256, o.MaxInFlightPerSocket);
+        Assert.Equal(TimeSpan.FromHours(24), o.MaxSocketLifetime);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.CloseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(20), o.PermitRenewInterval);
+        Assert.Equal(50, o.BudgetRequestSize);
+        Assert.True(new GatewayOptionsValidator().Validate(null, o).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_EveryBadValue_IsReportedByName()
+    {
+        var o = new GatewayOptions
+        {
+            KeepAliveInterval = TimeSpan.Zero,
+            KeepAliveTimeout = TimeSpan.FromSeconds(-1),
+            MaxMessageBytes = 10,
+            SendQueueCapacity = 0,
+            SendQueueMaxBytes = 5,
+            MaxInFlightPerSocket = 0,
+            MaxSocketLifetime = TimeSpan.Zero,
+            DrainTimeout = TimeSpan.Zero,
+            CloseTimeout = TimeSpan.Zero,
+            PermitRenewInterval = TimeSpan.Zero,
+            BudgetRequestSize = 0,
+            PoolLookupCacheTime = TimeSpan.Zero,
+        };
+
+        var failures = new GatewayOptionsValidator().Validate(null, o).Failures!.ToList();
+
+        foreach (var name in new[] { "KeepAliveInterval", "KeepAliveTimeout", "MaxMessageBytes", "SendQueueCapacity", "SendQueueMaxBytes", "MaxInFlightPerSocket", "MaxSocketLifetime", "DrainTimeout", "CloseTimeout", "PermitRenewInterval", "BudgetRequestSize", "PoolLookupCacheTime" })
+        {
+            Assert.Contains(failures, f => f.StartsWith($"Gateway:{name} ", StringComparison.Ordinal));
+        }
+
+        Assert.Contains(failures, f => f.Contains("(was 10)", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using Conduit.Grains;
+using Conduit.Tests.Infrastructure;
+
+namespace Conduit.Tests.Pools;
+
+public sealed class AgentGrainTests : IAsyncLifetime
+{
+    private PoolTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "3" });
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private async Task<IAgentGrain> OpenAgentAsync(string key, RecordingObserver? observer = null)
+    {
+        var agent = _host.Grains.GetGrain<IAgentGrain>(key);
+        var reference = _host.Grains.CreateObjectReference<IAgentObserver>(observer ?? new RecordingObserver());
+        await agent.Open(new AgentOpenRequest("main", "t1", Guid.NewGuid().ToString()), reference);
+        return agent;
+    }
+
+    [Fact]
+    public async Task Send_NumericAndStringIds_ComeBackUnchanged()
+    {
+        var agent = await OpenAgentAsync("t1/a");
+        using var numeric = JsonDocument.Parse((await agent.Send("""{"jsonrpc":"2.0","id":41,"method":"echo","params":{"x":1}}"""))!);
+        using var text = JsonDocument.Parse((await agent.Send("""{"jsonrpc":"2.0","id":"req-7","method":"add","params":[2,3]}"""))!);
+
+        Assert.Equal(41, numeric.RootElement.GetProperty("id").GetInt32());
+        Assert.Equal(1, numeric.RootElement.GetProperty("result").GetProperty("x").GetInt32());
+        Assert.Equal("req-7", text.RootElement.GetProperty("id").GetString());
+        Assert.Equal(5, text.RootElement.GetProperty("result").GetDouble());
+    }
+
+    [Fact]
+    public async Task Send_Notification_ReturnsNullAndReachesUpstream()
+    {
+        var agent = await OpenAgentAsync("t1/n");
+        Assert.Null(await agent.Send("""{"jsonrpc":"2.0","method":"echo","params":[1]}"""));
+        await Eventually.TrueAsync(() => _host.Upstream.CountOf("echo") == 1);
+        Assert.True(_host.Upstream.Received.Single().IsNotification);
+    }
+
+    [Fact]
+    public async Task SendBatch_MixedIdsAndNotification_AnsweredAsArray()
+    {
+        var agent = await OpenAgentAsync("t1/batch");
+        var reply = await agent.SendBatch("""[{"jsonrpc":"2.0","id":1,"method":"echo","params":["a"]},{"jsonrpc":"2.0","method":"echo","params":["n"]},{"jsonrpc":"2.0","id":"two","method":"error","params":{"why":1}}]""");
+
+        using var doc = JsonDocument.Parse(reply!);
+        Assert.Equal(JsonValueKind.Array, doc.RootElement.ValueKind);
+        Assert.Equal(2, doc.RootElement.GetArrayLength());
+        Assert.Equal(1, doc.RootElement[0].GetProperty("id").GetInt32());
+        Assert.Equal("a", doc.RootElement[0].GetProperty("result")[0].GetString());
+        Assert.Equal("two", doc.RootElement[1].GetProperty("id").GetString());
+        Assert.Equal(-32000, doc.RootElement[1].GetProperty("error").GetProperty("code").GetInt32());
+        await Eventually.TrueAsync(() => _host.Upstream.TotalReceived == 3);
+        Assert.Null(await agent.SendBatch("""[{"jsonrpc":"2.0","method":"echo"}]"""));
+        Assert.Contains("-32600", await agent.SendBatch("[]"));
+    }
+
+    [Fact]
+    public async Task Send_SameIdTwiceWithinWindow_ReachesUpstreamOnce()
+    {
+        var agent = await OpenAgentAsync("t1/dedup");
+        _host.Upstream.Faults.ReplyDelay = TimeSpan.FromMilliseconds(200);
+
+        // The second joins the first while it is in flight; the third is answered from the cache.
+        var first = agent.Send("""{"jsonrpc":"2.0","id":"same","method":"echo","params":[1]}""");
+        var second = agent.Send("""{"jsonrpc":"2.0","id":"same","method":"echo","params":[1]}""");
+        var answers = await Task.WhenAll(first, second);
+        var third = await agent.Send("""{"jsonrpc":"2.0","id":"same","method":"echo","params":[1]}""");
+
+        Assert.Equal(answers[0], answers[1]);
+        Assert.Equal(answers[0], third);
+        Assert.Equal(1, _host.Upstream.CountOf("echo"));
+
+        // A numeric 7 and a string "7" are different ids.
+        await agent.Send("""{"jsonrpc":"2.0","id":7,"method":"echo"}""");
+        await agent.Send("""{"jsonrpc":"2.0","id":"7","method":"echo"}""");
+        Assert.Equal(3, _host.Upstream.CountOf("echo"));
+    }
+
+    [Fact]
+    public async Task Send_ServiceErrorNotCached_RetryWithSameIdIsForwarded()
+    {
+        var agent = await OpenAgentAsync("t1/retry");
+        _host.Upstream.Faults.SendGarbage = true;
+        var failed = await agent.Send("""{"jsonrpc":"2.0","id":5,"method":"echo"}""");
+        Assert.Contains("-32004", failed);
+        _host.Upstream.Faults.SendGarbage = false;
+
+        string? retried = null;
+        for (var i = 0; i < 100 && (retried is null || retried.Contains("error", StringComparison.Ordinal)); i++)
+        {
+            retried = await agent.Send("""{"jsonrpc":"2.0","id":5,"method":"echo"}""");
+            await Task.Delay(20);
+        }
+
+        Assert.Contains("result", retried);
+    }
+
+    [Fact]
+    public async Task SessionMode_UpstreamPushes_ReachTheAgentsObserver()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });
+        var observer = new RecordingObserver();
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/subscriber");
+        await agent.Open(new AgentOpenRequest("main", "t1", "s1"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
+        var other = host.Grains.GetGrain<IAgentGrain>("t1/other");
+        var otherObserver = new RecordingObserver();
+        await other.Open(new AgentOpenRequest("main", "t1", "s2"), host.Grains.CreateObjectReference<IAgentObserver>(otherObserver));
+        Assert.Contains("result", await other.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+
+        var reply = await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"count":3,"intervalMs":5}}""");
+        using var doc = JsonDocument.Parse(reply!);
+        var subscription = doc.RootElement.GetProperty("result").GetString();
+
+        await Eventually.TrueAsync(() => observer.Messages.Count == 3);
+        Assert.All(observer.Messages, m => Assert.Contains(subscription!, m));
+        Assert.Equal(["0", "1", "2"], observer.Messages.Select(m => JsonDocument.Parse(m).RootElement.GetProperty("params").GetProperty("result").ToString()));
+        Assert.Empty(otherObserver.Messages);
+
+        // Session mode: each agent holds its own connection.
+        Assert.Equal(2, host.Upstream.AcceptedSockets);
+    }
+
+    [Fact]
+    public async Task Send_NotOpenedOrUnknownPool_ErrorObjects()
+    {
+        var stranger = _host.Grains.GetGrain<IAgentGrain>("t1/never-opened");
+        Assert.Contains("-32603", await stranger.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+
+        var lost = _host.Grains.GetGrain<IAgentGrain>("t1/lost");
+        await lost.Open(new AgentOpenRequest("missing", "t1", "x"), _host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        Assert.Contains("not configured", await lost.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Contains("-32700", await lost.Send("not json"));
+        Assert.Contains("-32600", await lost.Send("""{"jsonrpc":"2.0","id":1}"""));
+    }
+
+    [Fact]
+    public async Task Send_AfterWindow_ForwardedAgain()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1", ["LeaseIdleRelease"] = "00:00:20" }, clock);
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/window");
+        await agent.Open(new AgentOpenRequest("main", "t1", "w"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+
+        await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        clock.Advance(TimeSpan.FromSeconds(299));
+        await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        Assert.Equal(1, host.Upstream.CountOf("echo"));
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        Assert.Equal(2, host.Upstream.CountOf("echo"));
+    }
+}

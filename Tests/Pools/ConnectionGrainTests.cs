@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Conduit.Grains;
+using Conduit.Tests.Infrastructure;
+
+namespace Conduit.Tests.Pools;
+
+public sealed class ConnectionGrainTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private static async Task<IAgentGrain> OpenAgentAsync(PoolTestHost host, string key)
+    {
+        var agent = host.Grains.GetGrain<IAgentGrain>(key);
+        await agent.Open(new AgentOpenRequest("main", "t", key), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        return agent;
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string because, int attempts = 500)
+    {
+        for (var i = 0; i < attempts; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.Fail(because);
+    }
+
+    private static int ErrorCode(string? response)
+    {
+        using var doc = JsonDocument.Parse(response!);
+        return doc.RootElement.TryGetProperty("error", out var error) ? error.GetProperty("code").GetInt32() : 0;
+    }
+
+    [Fact]
+    public async Task UpstreamKilledMidRequest_InFlightGet32004WithinASecond_PoolReconnects()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "2" });
+        var agents = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => OpenAgentAsync(host, $"t/kill-{i}")));
+        host.Upstream.Faults.ReplyDelay = TimeSpan.FromSeconds(20);
+        var calls = agents.Select((a, i) => a.Send($$"""{"jsonrpc":"2.0","id":"k{{i}}","method":"echo"}""")).ToList();
+        await Eventually.TrueAsync(() => host.Upstream.CountOf("echo") == 8);
+
+        var killedAt = Stopwatch.GetTimestamp();
+        host.Upstream.AbortAll();
+        var replies = await Task.WhenAll(calls).WaitAsync(Wait);
+
+        Assert.True(Stopwatch.GetElapsedTime(killedAt) < TimeSpan.FromSeconds(1), $"took {Stopwatch.GetElapsedTime(killedAt)}");
+        for (var i = 0; i < replies.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(replies[i]!);
+            Assert.Equal($"k{i}", doc.RootElement.GetProperty("id").GetString());
+            Assert.Equal(JsonRpcErrorCodes.UpstreamFailed, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+            Assert.Equal("main", doc.RootElement.GetProperty("error").GetProperty("data").GetProperty("pool").GetString());
+        }
+
+        // The connections reconnect by themselves (backoff from 100 ms) and serve again.
+        host.Upstream.Faults.ReplyDelay = TimeSpan.Zero;
+        await Eventually.TrueAsync(() => host.Upstream.AcceptedSockets >= 4 && host.Upstream.OpenSockets == 2, Wait);
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 2, "connections not usable again");
+        foreach (var (agent, i) in agents.Select((a, i) => (a, i)))
+        {
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":"again{{i}}","method":"echo"}""")));
+        }
+    }
+
+    [Fact]
+    public async Task RepeatedConnectFailures_OpenPoolBreaker32003_HalfOpensAfterBreak()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["MinConnections"] = "1", ["MaxConnections"] = "1", ["PreWarming"] = "false",
+                ["BreakerMinimumThroughput"] = "3", ["BreakerFailureRatio"] = "0.5", ["BreakDuration"] = "00:01:00",
+            },
+            clock);
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        var agent = await OpenAgentAsync(host, "t/breaker");
+        Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""")));
+
+        host.Upstream.Faults.RefuseConnections = true;
+        host.Upstream.AbortAll();
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 0, "the pool did not see the connection fail");
+
+        // Each clock step lets the connection's reconnect timer fire; each refused attempt reaches the pool breaker.
+        for (var i = 0; i < 200 && (await pool.GetInfo()).Breaker != "Open"; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("Open", (await pool.GetInfo()).Breaker);
+        Assert.True(host.Upstream.RefusedConnections >= 2);
+        using (var reply = JsonDocument.Parse((await agent.Send("""{"jsonrpc":"2.0","id":2,"method":"echo"}"""))!))
+        {
+            var error = reply.RootElement.GetProperty("error");
+            Assert.Equal(JsonRpcErrorCodes.CircuitOpen, error.GetProperty("code").GetInt32());
+            Assert.InRange(error.GetProperty("data").GetProperty("retryAfterMs").GetInt64(), 1, 60_000);
+        }
+
+        // After the break the next attempt is the half-open probe; the upstream is back, so it closes.
+        host.Upstream.Faults.RefuseConnections = false;
+        for (var i = 0; i < 300 && (await pool.GetInfo()).Breaker != "Closed"; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("Closed", (await pool.GetInfo()).Breaker);
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 1, "no connection after the breaker closed");
+        Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":3,"method":"echo"}""")));
+    }
+
+    [Fact]
+    public async Task SlowUpstream_DegradedThenUnhealthy_ConnectionRecycled()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false",
+            ["HealthCheckMethod"] = "ping", ["HealthCheckInterval"] = "00:00:00.100", ["HealthCheckTimeout"] = "00:00:02",
+            ["HealthyLatency"] = "00:00:00.080", ["DegradedLatency"] = "00:00:00.250", ["FailureThreshold"] = "2",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 1, "no connection");
+        var first = (await pool.GetConnections()).Single().Connection;
+
+        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(150);
+        await UntilAsync(async () => (await pool.GetConnections()).Any(c => c.Connection == first && c.Health == ConnectionHealth.Degraded), "not degraded", 1000);
+        Assert.Equal(1, host.Upstream.AcceptedSockets);
+
+        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(400);
+        await UntilAsync(async () => (await pool.GetConnections()).All(c => c.Connection != first), "the unhealthy connection was not recycled", 1000);
+        host.Upstream.Faults.ProbeDelay = TimeSpan.Zero;
+
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 1, "no replacement connection");
+        Assert.True(host.Upstream.AcceptedSockets >= 2);
+        var agent = await OpenAgentAsync(host, "t/after-recycle");
+        Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""")));
+    }
+
+    [Fact]
+    public async Task Rotation_AfterMaxRequests_DrainsWithoutCuttingInFlight()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "2", ["MaxRequestsPerConnection"] = "5", ["PreWarming"] = "false",
+        });
+        var agent = await OpenAgentAsync(host, "t/rotate");
+        var slow = agent.Send("""{"jsonrpc":"2.0","id":"slow","method":"sleep","params":{"ms":600}}""");
+        await Eventually.TrueAsync(() => host.Upstream.CountOf("sleep") == 1);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""")));
+        }
+
+        // The first connection served its 5 requests and was told to drain; the slow one still completes.
+        using var slowReply = JsonDocument.Parse((await slow.WaitAsync(Wait))!);
+        Assert.Equal("slow", slowReply.RootElement.GetProperty("id").GetString());
+        Assert.True(slowReply.RootElement.TryGetProperty("result", out _), slowReply.RootElement.ToString());
+        await Eventually.TrueAsync(() => host.Upstream.AcceptedSockets >= 2, Wait);
+        for (var i = 10; i < 20; i++)
+        {
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""")));
+        }
+
+        Assert.InRange(host.Upstream.OpenSockets, 1, 2);
+    }
+
+    [Fact]
+    public async Task Ttl_Expired_DrainsWithoutCuttingInFlight()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false", ["ConnectionTtl"] = "00:01:00",
+                ["RequestTimeout"] = "00:30:00", ["LeaseTimeout"] = "00:30:00", ["LeaseIdleRelease"] = "00:20:00",
+            },
+            clock);
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        var agent = await OpenAgentAsync(host, "t/ttl");
+        Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":0,"method":"echo"}""")));
+        var first = (await pool.GetConnections()).Single().Connection;
+
+        host.Upstream.Faults.ReplyDelay = TimeSpan.FromMilliseconds(500);
+        var inFlight = agent.Send("""{"jsonrpc":"2.0","id":"during-ttl","method":"echo","params":[1]}""");
+        await Eventually.TrueAsync(() => host.Upstream.CountOf("echo") == 2);
+        for (var i = 0; i < 70; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await UntilAsync(async () => (await pool.GetConnections()).Any(c => c.Connection != first), "no replacement after the TTL");
+        using var reply = JsonDocument.Parse((await inFlight.WaitAsync(Wait))!);
+        Assert.Equal("during-ttl", reply.RootElement.GetProperty("id").GetString());
+        Assert.Equal(1, reply.RootElement.GetProperty("result")[0].GetInt32());
+
+        host.Upstream.Faults.ReplyDelay = TimeSpan.Zero;
+        await UntilAsync(async () => (await pool.GetConnections()).All(c => c.Connection != first), "the expired connection did not close");
+        Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":9,"method":"echo"}""")));
+        Assert.Equal(2, host.Upstream.AcceptedSockets);
+    }
+}

@@ -1,0 +1,197 @@
+using System.Text.Json;
+using Conduit.Grains;
+using Conduit.Tests.Infrastructure;
+
+namespace Conduit.Tests.Pools;
+
+public sealed class PoolGrainTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private static async Task<IAgentGrain> OpenAgentAsync(PoolTestHost host, string key, string pool = "main")
+    {
+        var agent = host.Grains.GetGrain<IAgentGrain>(key);
+        await agent.Open(new AgentOpenRequest(pool, "t", key), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        return agent;
+    }
+
+    private static async Task WaitUsableAsync(IPoolGrain pool, int count)
+    {
+        for (var i = 0; i < 500 && (await pool.GetInfo()).UsableConnections < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True((await pool.GetInfo()).UsableConnections >= count, "connections did not open in time");
+    }
+
+    [Fact]
+    public async Task GetInfo_UnknownPool_NotConfigured_AcquireFailsWithValue()
+    {
+        await using var host = await PoolTestHost.StartAsync();
+        var pool = host.Grains.GetGrain<IPoolGrain>("nope");
+
+        var info = await pool.GetInfo();
+        var lease = await pool.Acquire(new LeaseRequest("t/a"));
+
+        Assert.False(info.Configured);
+        Assert.Equal("unknown", info.Status);
+        Assert.False(lease.Granted);
+        Assert.Equal(JsonRpcErrorCodes.InternalError, lease.ErrorCode);
+        Assert.True((await host.Grains.GetGrain<IPoolGrain>("main").GetInfo()).Configured);
+    }
+
+    [Fact]
+    public async Task Activation_OpensMinConnections()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "3" });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 3);
+
+        var info = await pool.GetInfo();
+        Assert.Equal("healthy", info.Status);
+        Assert.Equal(3, info.Connections);
+        Assert.Equal(3 * 64, info.Capacity);
+        Assert.Equal(3, host.Upstream.AcceptedSockets);
+    }
+
+    [Fact]
+    public async Task ManyAgents_ShareFewConnections()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1", ["MaxConnections"] = "3" });
+        var agents = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => OpenAgentAsync(host, $"t/agent-{i}")));
+
+        var replies = await Task.WhenAll(agents.Select((a, i) => a.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo","params":[{{i}}]}""")));
+
+        for (var i = 0; i < replies.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(replies[i]!);
+            Assert.Equal(i, doc.RootElement.GetProperty("id").GetInt32());
+            Assert.Equal(i, doc.RootElement.GetProperty("result")[0].GetInt32());
+        }
+
+        Assert.InRange(host.Upstream.AcceptedSockets, 1, 3);
+        Assert.Equal(60, host.Upstream.CountOf("echo"));
+    }
+
+    [Fact]
+    public async Task Acquire_Exhausted_WaitersServedInOrder_QueueFullFailsAtOnce()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "1", ["MaxInFlightPerConnection"] = "1",
+            ["MaxWaiters"] = "2", ["AcquireTimeout"] = "00:00:05", ["PreWarming"] = "false",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+
+        var first = await pool.Acquire(new LeaseRequest("h0"));
+        Assert.True(first.Granted);
+        var second = pool.Acquire(new LeaseRequest("h1"));
+        await Eventually.TrueAsync(() => pool.GetInfo().Result.Waiters == 1);
+        var third = pool.Acquire(new LeaseRequest("h2"));
+        await Eventually.TrueAsync(() => pool.GetInfo().Result.Waiters == 2);
+
+        var full = await pool.Acquire(new LeaseRequest("h3")).WaitAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(JsonRpcErrorCodes.PoolExhausted, full.ErrorCode);
+        Assert.Equal(0, full.WaitedMs);
+
+        await pool.Release(first.LeaseId!, connectionFailed: false);
+        var secondLease = await second.WaitAsync(Wait);
+        Assert.True(secondLease.Granted);
+        Assert.False(third.IsCompleted);
+
+        await pool.Release(secondLease.LeaseId!, connectionFailed: false);
+        var thirdLease = await third.WaitAsync(Wait);
+        Assert.True(thirdLease.Granted);
+        Assert.Equal(1, host.Upstream.AcceptedSockets);
+    }
+
+    [Fact]
+    public async Task Acquire_PastAcquireTimeout_FailsWith32002AndWaitedMs()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "1", ["MaxInFlightPerConnection"] = "1",
+            ["AcquireTimeout"] = "00:00:00.300", ["PreWarming"] = "false",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+        Assert.True((await pool.Acquire(new LeaseRequest("holder"))).Granted);
+
+        var waited = await pool.Acquire(new LeaseRequest("late")).WaitAsync(Wait);
+        Assert.Equal(JsonRpcErrorCodes.PoolExhausted, waited.ErrorCode);
+        Assert.InRange(waited.WaitedMs, 250, 5000);
+
+        // Through an agent the same failure is a JSON-RPC error object with the client's id.
+        var agent = await OpenAgentAsync(host, "t/late-agent");
+        using var reply = JsonDocument.Parse((await agent.Send("""{"jsonrpc":"2.0","id":"q","method":"echo"}"""))!);
+        Assert.Equal("q", reply.RootElement.GetProperty("id").GetString());
+        var error = reply.RootElement.GetProperty("error");
+        Assert.Equal(JsonRpcErrorCodes.PoolExhausted, error.GetProperty("code").GetInt32());
+        Assert.Equal("main", error.GetProperty("data").GetProperty("pool").GetString());
+        Assert.True(error.GetProperty("data").GetProperty("waitedMs").GetInt64() >= 250);
+        Assert.Equal(0, (await pool.GetInfo()).Waiters);
+    }
+
+    [Fact]
+    public async Task Lease_HolderVanishes_ReturnsAfterLeaseTimeoutNotBefore()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1",
+                ["LeaseTimeout"] = "00:00:30", ["AcquireTimeout"] = "00:05:00", ["PreWarming"] = "false",
+            },
+            clock);
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+
+        // A holder that never renews nor releases, as an agent whose silo died.
+        var ghost = await pool.Acquire(new LeaseRequest("t/ghost"));
+        Assert.True(ghost.Granted);
+        var waiter = pool.Acquire(new LeaseRequest("t/next"));
+
+        clock.Advance(TimeSpan.FromSeconds(20));
+        await Task.Delay(100);
+        Assert.False(waiter.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(12));
+        var lease = await waiter.WaitAsync(Wait);
+        Assert.True(lease.Granted);
+        Assert.Equal(ghost.Connection, lease.Connection);
+        Assert.Equal([ghost.LeaseId!], await pool.Renew([ghost.LeaseId!, lease.LeaseId!]));
+    }
+
+    [Fact]
+    public async Task SessionAgent_Closed_LeaseReturnsAtOnce_RenewedLeaseIsKept()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1",
+                ["LeaseTimeout"] = "00:00:30", ["AcquireTimeout"] = "00:05:00", ["PreWarming"] = "false",
+            },
+            clock);
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+        var agent = await OpenAgentAsync(host, "t/session");
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
+
+        // The agent renews its session lease, so it outlives several lease timeouts.
+        for (var i = 0; i < 12; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":2,"method":"echo"}"""));
+
+        await agent.Close();
+        Assert.Equal(0, (await pool.GetInfo()).LeasesInUse);
+    }
+}

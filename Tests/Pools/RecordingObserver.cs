@@ -1,0 +1,16 @@
+using System.Collections.Concurrent;
+using Conduit.Grains;
+
+namespace Conduit.Tests.Pools;
+
+/// <summary>An agent observer that records what the agent pushes (stands in for the gateway's socket).</summary>
+internal sealed class RecordingObserver : IAgentObserver
+{
+    public ConcurrentQueue<string> Messages { get; } = new();
+
+    public ConcurrentQueue<(int Code, string Reason)> Closes { get; } = new();
+
+    public void OnUpstreamMessage(string message) => Messages.Enqueue(message);
+
+    public void OnClosed(int closeCode, string reason) => Closes.Enqueue((closeCode, reason));
+}

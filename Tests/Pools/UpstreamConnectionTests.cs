@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Conduit.Grains.Connections;
+using Conduit.Grains.JsonRpc;
+using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conduit.Tests.Pools;
+
+public sealed class UpstreamConnectionTests : IAsyncLifetime
+{
+    private readonly ConcurrentQueue<string> _unsolicited = new();
+    private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private UpstreamServer _server = null!;
+    private UpstreamConnection _connection = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await UpstreamServer.StartAsync();
+        _connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _unsolicited.Enqueue, r => _closed.TrySetResult(r));
+        await _connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    private Task<UpstreamReply> SendAsync(string json, TimeSpan? timeout = null)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Assert.True(JsonRpcEnvelope.TryParse(bytes, out var envelope));
+        return _connection.SendAsync(bytes, envelope, timeout ?? TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task SendAsync_ClientIdsCollide_EachRewrittenAndRestored()
+    {
+        var replies = await Task.WhenAll(
+            SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":["a"]}"""),
+            SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":["b"]}"""),
+            SendAsync("""{"jsonrpc":"2.0","id":"s","method":"echo","params":["c"]}"""));
+
+        Assert.All(replies, r => Assert.Equal(UpstreamOutcome.Answered, r.Outcome));
+        using var a = JsonDocument.Parse(replies[0].Response!);
+        using var b = JsonDocument.Parse(replies[1].Response!);
+        using var c = JsonDocument.Parse(replies[2].Response!);
+        Assert.Equal((1, "a"), (a.RootElement.GetProperty("id").GetInt32(), a.RootElement.GetProperty("result")[0].GetString()));
+        Assert.Equal((1, "b"), (b.RootElement.GetProperty("id").GetInt32(), b.RootElement.GetProperty("result")[0].GetString()));
+        Assert.Equal(("s", "c"), (c.RootElement.GetProperty("id").GetString(), c.RootElement.GetProperty("result")[0].GetString()));
+
+        // The upstream saw three distinct ids, none of them the clients'.
+        var ids = _server.Received.Select(r => r.IdJson).ToList();
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.DoesNotContain("\"s\"", ids);
+    }
+
+    [Fact]
+    public async Task SendAsync_Notification_SentWithoutReply()
+    {
+        var reply = await SendAsync("""{"jsonrpc":"2.0","method":"echo","params":[1]}""");
+        Assert.Equal(UpstreamOutcome.Sent, reply.Outcome);
+        await Eventually.TrueAsync(() => _server.CountOf("echo") == 1);
+        Assert.Null(_server.Received[0].IdJson);
+    }
+
+    [Fact]
+    public async Task Pushes_GoToUnsolicitedCallback()
+    {
+        var reply = await SendAsync("""{"jsonrpc":"2.0","id":9,"method":"notify_me","params":{"count":3}}""");
+        Assert.Contains("\"ok\"", reply.Response);
+        await Eventually.TrueAsync(() => _unsolicited.Count == 3);
+        Assert.All(_unsolicited, m => Assert.Contains("\"method\":\"notify\"", m));
+    }
+
+    [Fact]
+    public async Task UpstreamDropsMidRequest_AllInFlightFailPromptlyWith32004()
+    {
+        _server.Faults.ReplyDelay = TimeSpan.FromSeconds(30);
+        var inFlight = Enumerable.Range(0, 10).Select(i => SendAsync($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""", TimeSpan.FromSeconds(30))).ToList();
+        await Eventually.TrueAsync(() => _server.CountOf("echo") == 10);
+
+        var started = Stopwatch.GetTimestamp();
+        _server.AbortAll();
+        var replies = await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(1));
+        for (var i = 0; i < replies.Length; i++)
+        {
+            Assert.Equal(UpstreamOutcome.Failed, replies[i].Outcome);
+            using var doc = JsonDocument.Parse(replies[i].Response!);
+            Assert.Equal(i, doc.RootElement.GetProperty("id").GetInt32());
+            Assert.Equal(-32004, doc.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+
+        await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var after = await SendAsync("""{"jsonrpc":"2.0","id":99,"method":"echo"}""");
+        Assert.Equal(UpstreamOutcome.NotSent, after.Outcome);
+        Assert.Equal(0, _connection.InFlight);
+    }
+
+    [Fact]
+    public async Task UpstreamSendsGarbage_SocketClosedAndRequestFails()
+    {
+        _server.Faults.SendGarbage = true;
+        var reply = await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo"}""").WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(UpstreamOutcome.Failed, reply.Outcome);
+        Assert.Contains("not JSON", await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task UpstreamNeverAnswers_TimesOutWith32005()
+    {
+        _server.Faults.NeverAnswer = true;
+        var reply = await SendAsync("""{"jsonrpc":"2.0","id":"t","method":"echo"}""", TimeSpan.FromMilliseconds(200));
+        Assert.Equal(UpstreamOutcome.TimedOut, reply.Outcome);
+        Assert.Contains("-32005", reply.Response);
+        Assert.Contains("\"t\"", reply.Response);
+        Assert.Equal(0, _connection.InFlight);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_MeasuresLatencyAndFailsOnTimeout()
+    {
+        _server.Faults.ProbeDelay = TimeSpan.FromMilliseconds(100);
+        var latency = await _connection.ProbeAsync("ping", TimeSpan.FromSeconds(5));
+        Assert.NotNull(latency);
+        Assert.True(latency >= TimeSpan.FromMilliseconds(90));
+
+        _server.Faults.ProbeDelay = TimeSpan.FromSeconds(10);
+        Assert.Null(await _connection.ProbeAsync("ping", TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public async Task TakeLatencySample_ReportsSlowestSinceLastCall()
+    {
+        Assert.Null(_connection.TakeLatencySample());
+        _server.Faults.ReplyDelay = TimeSpan.FromMilliseconds(50);
+        await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        Assert.True(_connection.TakeLatencySample() >= TimeSpan.FromMilliseconds(45));
+        Assert.Null(_connection.TakeLatencySample());
+    }
+
+    [Fact]
+    public async Task CloseAsync_GracefulClose_ServerSeesSocketGo()
+    {
+        await Eventually.TrueAsync(() => _server.OpenSockets == 1);
+        await _connection.CloseAsync("done", TimeSpan.FromSeconds(2));
+        await Eventually.TrueAsync(() => _server.OpenSockets == 0);
+        Assert.False(_connection.IsOpen);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Conduit.Tests.Silo;
+
+/// <summary>The real Silo executable (Conduit.Silo.dll from the test output) run as a child process on a free loopback port.</summary>
+internal sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SiloProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Output
+    {
+        get { lock (_output) { return _output.ToString(); } }
+    }
+
+    public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null)
+    {
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in variables ?? [])
+        {
+            info.Environment[name] = value;
+        }
+
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
+        var process = Process.Start(info)!;
+        var silo = new SiloProcess(process, port);
+        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{port}/health/live")).IsSuccessStatusCode)
+                {
+                    return silo;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var output = silo.Output;
+                await silo.DisposeAsync();
+                throw new InvalidOperationException("The silo did not start:\n" + output);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public Uri SocketUri(string query) => new($"ws://127.0.0.1:{Port}/ws/demo?{query}");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

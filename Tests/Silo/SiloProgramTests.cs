@@ -1,0 +1,53 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Conduit.Tests.Infrastructure;
+
+namespace Conduit.Tests.Silo;
+
+/// <summary>The default run: demo pool and development key, exactly as the README's first request uses them.</summary>
+public sealed class SiloProgramTests
+{
+    private const string DevKey = "dev-key-conduit-local-only";
+
+    [Fact]
+    public async Task DefaultRun_Development_FirstRequestThroughDemoPool()
+    {
+        await using var silo = await SiloProcess.StartAsync("Development");
+        await using var client = await TestWebSocketClient.ConnectAsync(silo.SocketUri("api_key=" + DevKey));
+
+        await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":{"hello":"world"}}""");
+        var answer = JsonDocument.Parse((await client.ReceiveAsync(TimeSpan.FromSeconds(20)))!).RootElement;
+
+        Assert.Equal("world", answer.GetProperty("result").GetProperty("hello").GetString());
+        Assert.Contains("development API key", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DefaultRun_Production_DevelopmentKeyRefusedWithStartUpMessage()
+    {
+        await using var silo = await SiloProcess.StartAsync("Production");
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(silo.SocketUri("api_key=" + DevKey), new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, socket.HttpStatusCode);
+        Assert.Contains("No API keys are configured", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_DevelopmentKeyHashConfigured_StillRefused()
+    {
+        await using var silo = await SiloProcess.StartAsync("Production", new()
+        {
+            ["Tenants__dev__ApiKeyHashes__0"] = Conduit.Gateway.Authentication.ApiKeyHash.ComputeHex(DevKey),
+        });
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(silo.SocketUri("api_key=" + DevKey), new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, socket.HttpStatusCode);
+        Assert.Contains("the environment is Production: it is REFUSED", silo.Output, StringComparison.Ordinal);
+    }
+}
