@@ -93,6 +93,11 @@ internal sealed partial class ClusterMessageRouter
             if (silo is not null)
             {
                 _cache.TryRemove(new KeyValuePair<GrainId, SiloAddress>(message.Target, silo));
+                if (error is SiloUnavailableException)
+                {
+                    _ = RetryIfSiloLeftAsync(message, silo, error);
+                    return;
+                }
             }
 
             message.Reply(null, error);
@@ -105,9 +110,11 @@ internal sealed partial class ClusterMessageRouter
                 message.Reply(null, new GrainCallException("System.Text.Json.JsonException", reply.DecodeError, null));
                 break;
             case MessageKind.Response:
+                RememberOwner(message, silo);
                 message.Reply(reply.Result, null);
                 break;
             case MessageKind.Fault:
+                RememberOwner(message, silo);
                 message.Reply(null, ExceptionCodec.ToException(reply.ErrorType, reply.ErrorMessage, reply.ErrorStack));
                 break;
             case MessageKind.Moved:
@@ -134,6 +141,36 @@ internal sealed partial class ClusterMessageRouter
 
                 Send(message);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A connection closed under a call. If the silo left gracefully (it deactivated its grains and answered
+    /// "moved" before closing), the call was not run there and goes elsewhere; if it crashed, the call fails.
+    /// </summary>
+    private async Task RetryIfSiloLeftAsync(Message message, SiloAddress silo, Exception error)
+    {
+        if (_refreshView is not null)
+        {
+            await _refreshView();
+        }
+
+        if (_view!().StatusOf(silo) is SiloStatus.ShuttingDown or SiloStatus.Dead && ++message.ForwardCount <= MaxForwardCount)
+        {
+            _unreachable[silo] = _time.GetTimestamp();
+            Send(message);
+            return;
+        }
+
+        message.Reply(null, error);
+    }
+
+    private void RememberOwner(Message message, SiloAddress? silo)
+    {
+        // The silo answered, so it holds the grain (placement went there without a directory entry, or Redis is down).
+        if (silo is not null && !_cache.ContainsKey(message.Target))
+        {
+            _cache[message.Target] = silo;
         }
     }
 

@@ -36,6 +36,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private SiloAddress? _self;
     private Catalog? _catalog;
     private TimeSpan _unreachableFor = TimeSpan.FromSeconds(10);
+    private IReadOnlyList<SiloAddress> _lastActive = [];
     private bool _preferLocal;
     private Func<Task>? _refreshView;
     private volatile bool _shuttingDown;
@@ -90,6 +91,11 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     /// <summary>Forgets cached owners that the view says are dead.</summary>
     public void OnViewChanged(MembershipView view)
     {
+        if (view.ActiveSilos.Count > 0)
+        {
+            Volatile.Write(ref _lastActive, view.ActiveSilos);
+        }
+
         foreach (var (grain, silo) in _cache)
         {
             if (view.IsDead(silo))
@@ -129,7 +135,19 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
 
         if (_cache.TryGetValue(message.Target, out var cached))
         {
-            _ = cached == _self ? DeliverHereAsync(message) : SendToSiloAsync(cached, message);
+            if (cached == _self)
+            {
+                _ = DeliverHereAsync(message);
+            }
+            else if (_transport.TryGetOpenConnection(cached, out var connection))
+            {
+                SendOver(connection, message, cached); // the common case, without an async hop
+            }
+            else
+            {
+                _ = SendToSiloAsync(cached, message);
+            }
+
             return;
         }
 
@@ -202,7 +220,8 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
 
     private SiloAddress? Place(GrainId grain)
     {
-        var active = _view!().ActiveSilos;
+        // A table that has just lost its data is empty until the silos write their rows again: keep placing as before.
+        var active = _view!().ActiveSilos is { Count: > 0 } current ? current : Volatile.Read(ref _lastActive);
         var reachable = active.Where(s => !IsUnreachable(s)).ToList();
         return HashPlacement.Choose(grain, reachable.Count > 0 ? reachable : active);
     }

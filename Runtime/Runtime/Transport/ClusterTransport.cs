@@ -117,6 +117,15 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         return address;
     }
 
+    /// <summary>The open connection to <paramref name="silo"/> if there is one now (no connecting).</summary>
+    public bool TryGetOpenConnection(SiloAddress silo, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FrameConnection? connection)
+    {
+        connection = _silos.TryGetValue(silo, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && !lazy.Value.Result.IsClosed
+            ? lazy.Value.Result
+            : null;
+        return connection is not null;
+    }
+
     /// <summary>Whether an open connection to <paramref name="silo"/> exists.</summary>
     public bool IsConnected(SiloAddress silo)
         => _silos.TryGetValue(silo, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && !lazy.Value.Result.IsClosed;

@@ -134,7 +134,7 @@ internal sealed class FrameConnection : IAsyncDisposable
         }
         finally
         {
-            await _reader.CompleteAsync();
+            await CompleteQuietlyAsync(() => _reader.CompleteAsync());
         }
 
         Close(error);
@@ -194,10 +194,22 @@ internal sealed class FrameConnection : IAsyncDisposable
         }
         finally
         {
-            await _writer.CompleteAsync();
+            await CompleteQuietlyAsync(() => _writer.CompleteAsync());
         }
 
         Close(error);
+    }
+
+    private static async Task CompleteQuietlyAsync(Func<ValueTask> complete)
+    {
+        try
+        {
+            await complete();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or SocketException or OperationCanceledException)
+        {
+            // The socket is already closed: unflushed bytes are dropped, as for any closed connection.
+        }
     }
 
     private int Drain(ChannelReader<ReadOnlyMemory<byte>> reader)
