@@ -90,7 +90,7 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
 
                 if (think > TimeSpan.Zero)
                 {
-                    await Task.Delay(think);
+                    await Task.Delay(Jittered(think));
                 }
 
                 var t2 = Stopwatch.GetTimestamp();
@@ -101,7 +101,7 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
                 local++;
                 if (think > TimeSpan.Zero)
                 {
-                    await Task.Delay(think);
+                    await Task.Delay(Jittered(think));
                 }
             }
 
@@ -117,6 +117,9 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
 
         return (ops, Stopwatch.GetElapsedTime(start));
     }
+
+    // Uniform in [0.5, 1.5] x think, so that 1,000 agents do not wake up in lock step.
+    private static TimeSpan Jittered(TimeSpan think) => think * (0.5 + Random.Shared.NextDouble());
 
     private static async Task<LoadResult> RunInfoWithThinkAsync(IPoolGrain pool, TimeSpan duration, TimeSpan think)
     {
@@ -134,8 +137,8 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
                 await pool.GetInfo();
                 buffer.Add(Stopwatch.GetTimestamp() - t0);
                 local++;
-                await Task.Delay(think);
-                await Task.Delay(think);
+                await Task.Delay(Jittered(think));
+                await Task.Delay(Jittered(think));
             }
 
             buffer.Flush();

@@ -1,5 +1,6 @@
 using System.Text;
 using Conduit.Benchmarks.Harness;
+using Conduit.Grains;
 using Conduit.Grains.Connections;
 using Conduit.Grains.JsonRpc;
 using Conduit.Tests.Infrastructure;
@@ -36,7 +37,22 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             await direct[i].ConnectAsync(upstream.Url, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), CancellationToken.None);
         }
 
+        var connections = (await host.Pool.GetConnections()).Select(c => host.Grains.GetGrain<IConnectionGrain>(c.Connection)).ToArray();
         var rows = new List<(LoadResult, LoadResult)>();
+
+        // Warm both paths (JIT tiers, upstream buffers) so the first measured row is not penalised.
+        var warmAgents = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => host.OpenAgentAsync($"bench/warm-{i}")));
+        var warmIds = new long[64];
+        await LoadRunner.RunAsync("warm-up direct", 64, TimeSpan.FromSeconds(2), caller =>
+        {
+            var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}""");
+            JsonRpcEnvelope.TryParse(bytes, out var envelope);
+            return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
+        });
+        await LoadRunner.RunAsync("warm-up pool", 64, TimeSpan.FromSeconds(2), caller =>
+            warmAgents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
+        await Task.WhenAll(warmAgents.Select(a => a.Close()));
+
         foreach (var callers in new[] { 64, 256 })
         {
             var agents = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => host.OpenAgentAsync($"bench/tp-{callers}-{i}")));
@@ -51,6 +67,11 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
                 agents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""));
             rows.Add((measured, baseline));
             await Task.WhenAll(agents.Select(a => a.Close()));
+
+            // Diagnostic: the connection grains alone (no agent hop), to show where the cost is.
+            var measuredConnections = await LoadRunner.RunAsync("connection grain only (diagnostic)", callers, context.Duration, caller =>
+                connections[caller % connections.Length].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""));
+            rows.Add((measuredConnections, baseline));
         }
 
         ResultTable.Write(context.Output, "Requests through the pool (ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);

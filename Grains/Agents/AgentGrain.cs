@@ -177,7 +177,14 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         string? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var (lease, error) = await EnsureLeaseAsync(id);
+            // Fast path: a busy agent holds its lease and does not touch the pool.
+            var lease = _lease;
+            string? error = null;
+            if (lease is null)
+            {
+                (lease, error) = await EnsureLeaseAsync(id);
+            }
+
             if (lease is null)
             {
                 return new ForwardResult(error, false);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Conduit.Grains;
 using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Pools;
 
@@ -193,5 +194,37 @@ public sealed class PoolGrainTests
 
         await agent.Close();
         Assert.Equal(0, (await pool.GetInfo()).LeasesInUse);
+    }
+
+    [Fact]
+    public async Task Lease_HeldPastLongLeaseWarning_LoggedOnceAndKept()
+    {
+        var clock = new FakeTimeProvider();
+        var logs = new CapturingLoggerProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1", ["PreWarming"] = "false",
+                ["LeaseTimeout"] = "00:00:30", ["LongLeaseWarning"] = "00:02:00",
+            },
+            clock,
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+        var lease = await pool.Acquire(new LeaseRequest("t/long-holder"));
+
+        for (var i = 0; i < 180; i++)
+        {
+            if (i % 10 == 0)
+            {
+                Assert.Empty(await pool.Renew([lease.LeaseId!]));
+            }
+
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await Eventually.TrueAsync(() => logs.Entries.Any(e => e.Message.Contains("suspiciously long", StringComparison.Ordinal)));
+        Assert.Single(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("t/long-holder", StringComparison.Ordinal) && e.Message.Contains("suspiciously long", StringComparison.Ordinal));
+        Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
     }
 }

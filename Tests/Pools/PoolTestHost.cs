@@ -24,7 +24,7 @@ internal sealed class PoolTestHost : IAsyncDisposable
     public IGrainFactory Grains => Silo.GrainFactory;
 
     /// <summary>Starts both; <paramref name="pool"/> holds <c>Pools:main:*</c> settings (without the prefix).</summary>
-    public static async Task<PoolTestHost> StartAsync(IDictionary<string, string?>? pool = null, TimeProvider? clock = null, UpstreamServer? upstream = null)
+    public static async Task<PoolTestHost> StartAsync(IDictionary<string, string?>? pool = null, TimeProvider? clock = null, UpstreamServer? upstream = null, Action<IServiceCollection>? services = null)
     {
         upstream ??= await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?> { ["Pools:main:Url"] = upstream.Url.ToString() };
@@ -40,12 +40,14 @@ internal sealed class PoolTestHost : IAsyncDisposable
         }
 
         var silo = await TestSiloHost.StartAsync(
-            services =>
+            collection =>
             {
                 if (clock is not null)
                 {
-                    services.AddSingleton(clock);
+                    collection.AddSingleton(clock);
                 }
+
+                services?.Invoke(collection);
             },
             silo: s =>
             {

@@ -152,4 +152,24 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _server.OpenSockets == 0);
         Assert.False(_connection.IsOpen);
     }
+
+    [Fact]
+    public async Task SlowPongs_KeepAliveTimeoutAbortsSocket_InFlightFail()
+    {
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _ => { }, r => closed.TrySetResult(r));
+        await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300), CancellationToken.None);
+
+        // The server stalls before its next read, so it answers no ping for 5 s.
+        _server.Faults.ReadStall = TimeSpan.FromSeconds(5);
+        _server.Faults.ReplyDelay = TimeSpan.FromSeconds(10);
+        var bytes = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        JsonRpcEnvelope.TryParse(bytes, out var envelope);
+        var started = Stopwatch.GetTimestamp();
+        var reply = await connection.SendAsync(bytes, envelope, TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(UpstreamOutcome.Failed, reply.Outcome);
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(3));
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+    }
 }
