@@ -4,13 +4,19 @@ using Conduit.Gateway;
 using Conduit.Runtime;
 
 var builder = WebApplication.CreateBuilder(args);
+// With Cluster:Provider=redis (or a ClusterClient section) the gateway reaches the silos as a cluster client
+// (docs/cluster.md); added first so that it is connected before the gateway's own start-up work calls grains.
+if (string.Equals(builder.Configuration["Cluster:Provider"], "redis", StringComparison.OrdinalIgnoreCase) || builder.Configuration.GetSection("ClusterClient").Exists())
+{
+    Conduit.Runtime.Hosting.ClusterClientServiceCollectionExtensions.AddClusterClient(builder.Services, builder.Configuration);
+}
+
 builder.Services.AddConduitGateway(builder.Configuration);
 
-// The cluster client (Cluster:Provider=redis) registers IGrainFactory here once the runtime has one (issue #3).
 var app = builder.Build();
 if (app.Services.GetService<IGrainFactory>() is null)
 {
-    app.Logger.LogCritical("The stand-alone gateway needs a cluster client to reach the silos, and this build has none yet. Run the Silo instead: it co-hosts the gateway (dotnet run --project Silo).");
+    app.Logger.LogCritical("The stand-alone gateway needs a cluster client to reach the silos: start it with --Cluster:Provider=redis --Cluster:RedisConnectionString=host:port (docs/cluster.md), or run the Silo, which co-hosts the gateway.");
     return 1;
 }
 

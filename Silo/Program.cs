@@ -8,9 +8,20 @@ using Conduit.Silo.Demo;
 
 var builder = WebApplication.CreateBuilder(args);
 await using var demoUpstream = await DemoUpstream.StartAsync(builder.Configuration);
-builder.UseSilo(silo => silo
-    .AddGrains(typeof(PoolOptions).Assembly)
-    .AddMemoryGrainStorage("Default"));
+builder.UseSilo(silo =>
+{
+    silo.AddGrains(typeof(PoolOptions).Assembly);
+    if (string.Equals(builder.Configuration["Cluster:Provider"], "redis", StringComparison.OrdinalIgnoreCase))
+    {
+        // Join a cluster through Redis: membership, grain directory and grain state there (docs/cluster.md).
+        silo.UseRedisClustering(builder.Configuration["Cluster:RedisConnectionString"] ?? "127.0.0.1:6379")
+            .AddRedisGrainStorage("Default");
+    }
+    else
+    {
+        silo.AddMemoryGrainStorage("Default");
+    }
+});
 builder.Services.AddConduitPools(builder.Configuration);
 builder.Services.AddConduitQuotas(builder.Configuration);
 builder.Services.AddConduitGateway(builder.Configuration);

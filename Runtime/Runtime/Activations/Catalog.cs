@@ -82,9 +82,15 @@ internal sealed partial class Catalog(SiloRuntime runtime)
         runtime.Router.Send(message);
     }
 
-    /// <summary>Removes an activation that has finished deactivating.</summary>
+    /// <summary>Called once per activation after it left the catalog (the cluster unregisters it from the grain directory).</summary>
+    public Action<ActivationData>? ActivationRemoved { get; set; }
+
+    /// <summary>Removes an activation that has finished deactivating (or failed to activate).</summary>
     public void OnDeactivated(ActivationData activation)
-        => _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
+    {
+        _activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation));
+        ActivationRemoved?.Invoke(activation);
+    }
 
     /// <summary>Deactivates every activation idle for longer than its collection age; returns how many.</summary>
     public int CollectIdle()

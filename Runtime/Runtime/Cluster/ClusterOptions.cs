@@ -1,0 +1,103 @@
+namespace Conduit.Runtime.Cluster;
+
+/// <summary>How a silo joins a cluster (configuration section "Cluster").</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Name of the cluster; the prefix of its Redis keys. Default "default".</summary>
+    public string ClusterId { get; set; } = "default";
+
+    /// <summary>StackExchange.Redis connection string of the membership table and directory. Default "127.0.0.1:6379".</summary>
+    public string RedisConnectionString { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Address the silo listens on for silos and clients. Default "0.0.0.0".</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Host other silos and clients use to reach this silo (written to the membership table). Default "127.0.0.1".</summary>
+    public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port for silos and clients; 0 takes a free port. Default 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>How often a silo writes its heartbeat and reads the table. Default 2 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A silo whose heartbeat has not changed for this long is declared dead. Default 10 s; must exceed two heartbeats.</summary>
+    public TimeSpan DeathTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest wait for one Redis operation before it counts as unavailable. Default 5 s.</summary>
+    public TimeSpan RedisOperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait for a TCP connection to another silo. Default 2 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Largest frame accepted or sent. Default 16 MiB.</summary>
+    public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Dead rows older than this are deleted from the membership table. Default 1 h.</summary>
+    public TimeSpan DefunctRowAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Place new activations of calls made on this silo here instead of by hash (Orleans' PreferLocalPlacement). Default false.</summary>
+    public bool PreferLocalPlacement { get; set; }
+
+    /// <summary>Every problem with the options, each naming the option and its bad value.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Contains(' ', StringComparison.Ordinal))
+        {
+            errors.Add($"Cluster:ClusterId must be a non-empty name without spaces (was '{ClusterId}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(RedisConnectionString))
+        {
+            errors.Add($"Cluster:RedisConnectionString must be set (was '{RedisConnectionString}').");
+        }
+
+        if (!System.Net.IPAddress.TryParse(ListenAddress, out _))
+        {
+            errors.Add($"Cluster:ListenAddress must be an IP address (was '{ListenAddress}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(AdvertisedHost) || AdvertisedHost.Contains(' ', StringComparison.Ordinal))
+        {
+            errors.Add($"Cluster:AdvertisedHost must be a host name or address (was '{AdvertisedHost}').");
+        }
+
+        if (SiloPort is < 0 or > 65535)
+        {
+            errors.Add($"Cluster:SiloPort must be 0-65535 (was {SiloPort}).");
+        }
+
+        if (HeartbeatInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"Cluster:HeartbeatInterval must be positive (was {HeartbeatInterval}).");
+        }
+
+        if (DeathTimeout < HeartbeatInterval * 2)
+        {
+            errors.Add($"Cluster:DeathTimeout must be at least two heartbeat intervals ({HeartbeatInterval * 2}) (was {DeathTimeout}).");
+        }
+
+        if (RedisOperationTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Cluster:RedisOperationTimeout must be positive (was {RedisOperationTimeout}).");
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Cluster:ConnectTimeout must be positive (was {ConnectTimeout}).");
+        }
+
+        if (MaxFrameSize < 1024)
+        {
+            errors.Add($"Cluster:MaxFrameSize must be at least 1024 bytes (was {MaxFrameSize}).");
+        }
+
+        if (DefunctRowAge <= TimeSpan.Zero)
+        {
+            errors.Add($"Cluster:DefunctRowAge must be positive (was {DefunctRowAge}).");
+        }
+
+        return errors;
+    }
+}

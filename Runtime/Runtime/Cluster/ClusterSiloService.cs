@@ -1,0 +1,192 @@
+using System.Net;
+using System.Text.Json;
+using Conduit.Runtime.Activations;
+using Conduit.Runtime.Calls;
+using Conduit.Runtime.Hosting;
+using Conduit.Runtime.Membership;
+using Conduit.Runtime.Transport;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Runtime.Cluster;
+
+/// <summary>
+/// Joins the silo to the cluster when the host starts (listener, membership row, heartbeats) and
+/// leaves it gracefully when the host stops: marks itself ShuttingDown, deactivates its grains and
+/// unregisters them, marks itself Dead, closes its connections. Registered after the silo's own
+/// lifecycle service, so it stops first, while the runtime is still whole.
+/// </summary>
+internal sealed partial class ClusterSiloService(
+    IOptions<ClusterOptions> options,
+    IOptions<SiloOptions> siloOptions,
+    IClusterStore store,
+    ClusterMessageRouter router,
+    SiloRuntime runtime,
+    RuntimeClient client,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime,
+    ILoggerFactory loggerFactory) : IHostedService
+{
+    private static long _lastGeneration;
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ClusterSiloService>();
+    private MembershipAgent? _agent;
+    private ClusterTransport? _transport;
+    private volatile bool _killed;
+
+    /// <summary>This silo's address once started.</summary>
+    public SiloAddress? Address { get; private set; }
+
+    /// <summary>The membership agent once started.</summary>
+    public MembershipAgent? Membership => _agent;
+
+    /// <summary>The transport once started.</summary>
+    public ClusterTransport? Transport => _transport;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var errors = o.Validate();
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(ClusterOptions), typeof(ClusterOptions), errors);
+        }
+
+        var (table, directory) = await store.OpenAsync(o, cancellationToken);
+        var codec = new MessageCodec(CreateSerializerOptions(client));
+        _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>());
+        var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.ListenAddress), o.SiloPort));
+        Address = new SiloAddress(o.AdvertisedHost, endPoint.Port, NextGeneration());
+        _transport.LocalSilo = Address;
+        _transport.LocalName = "silo:" + Address;
+
+        _agent = new MembershipAgent(table, o, time, loggerFactory.CreateLogger<MembershipAgent>(), Address, $"{o.AdvertisedHost}:{endPoint.Port}");
+        var agent = _agent;
+        router.Attach(_transport, () => agent.View, directory, Address, runtime.Catalog, o.DeathTimeout, o.PreferLocalPlacement, () => agent.RefreshAsync(CancellationToken.None));
+        _agent.ViewChanged += router.OnViewChanged;
+        _agent.RowRestored += OnRowRestored;
+        _agent.DeclaredDead += OnDeclaredDead;
+        await _agent.SetStatusAsync(SiloStatus.Joining, cancellationToken);
+        await _agent.SetStatusAsync(SiloStatus.Active, cancellationToken);
+        _agent.Start();
+        LogJoined(_logger, Address.ToString(), o.ClusterId);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_killed || _agent is null || _transport is null)
+        {
+            await DisposePartsAsync();
+            return;
+        }
+
+        router.BeginShutdown();
+        await TrySetStatusAsync(SiloStatus.ShuttingDown, cancellationToken);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(siloOptions.Value.ShutdownTimeout);
+            try
+            {
+                await runtime.Catalog.DeactivateAllAsync(timeout.Token);
+                await router.WhenUnregisteredAsync().WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                LogShutdownIncomplete(_logger, runtime.Catalog.Count);
+            }
+        }
+
+        await TrySetStatusAsync(SiloStatus.Dead, cancellationToken);
+        await DisposePartsAsync();
+        LogLeft(_logger, Address?.ToString() ?? "?");
+    }
+
+    /// <summary>Stops heartbeats and drops every connection at once, as a crash would (for tests).</summary>
+    public async Task KillAsync()
+    {
+        _killed = true;
+        router.Kill();
+        await DisposePartsAsync();
+    }
+
+    internal static JsonSerializerOptions CreateSerializerOptions(RuntimeClient client)
+        => new(RuntimeJson.Options) { Converters = { new GrainReferenceJsonConverter(client) } };
+
+    private static long NextGeneration()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastGeneration);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastGeneration, next, last) == last)
+            {
+                return next;
+            }
+        }
+    }
+
+    private async Task TrySetStatusAsync(SiloStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _agent!.SetStatusAsync(status, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            LogStatusNotWritten(_logger, status, e.Message);
+        }
+    }
+
+    private async Task DisposePartsAsync()
+    {
+        if (_agent is not null)
+        {
+            await _agent.DisposeAsync();
+        }
+
+        if (_transport is not null)
+        {
+            await _transport.DisposeAsync();
+        }
+    }
+
+    private void OnRowRestored() => _ = ReRegisterAsync();
+
+    private async Task ReRegisterAsync()
+    {
+        try
+        {
+            await router.ReRegisterAllAsync(CancellationToken.None);
+            LogReRegistered(_logger, runtime.Catalog.Count);
+        }
+        catch (Exception e)
+        {
+            LogReRegisterFailed(_logger, e);
+        }
+    }
+
+    private void OnDeclaredDead()
+    {
+        router.Kill();
+        lifetime.StopApplication();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} joined cluster {ClusterId}")]
+    private static partial void LogJoined(ILogger logger, string silo, string clusterId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} left the cluster")]
+    private static partial void LogLeft(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark this silo {Status}: {Reason}")]
+    private static partial void LogStatusNotWritten(ILogger logger, SiloStatus status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations left")]
+    private static partial void LogShutdownIncomplete(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Re-registered {Count} activations after the membership table was lost")]
+    private static partial void LogReRegistered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Re-registering activations failed")]
+    private static partial void LogReRegisterFailed(ILogger logger, Exception exception);
+}

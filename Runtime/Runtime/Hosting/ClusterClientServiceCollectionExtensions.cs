@@ -1,0 +1,61 @@
+using Conduit.Runtime.Calls;
+using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Messaging;
+using Conduit.Runtime.Metadata;
+using Conduit.Runtime.Observers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Conduit.Runtime.Hosting;
+
+/// <summary>The cluster client for processes that call grains without hosting them (gateways), as Orleans' UseOrleansClient.</summary>
+public static class ClusterClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
+    /// membership table or a configured silo list; observers created with it are called back over the
+    /// client's own connections. Options come from the "ClusterClient" section of <paramref name="configuration"/>
+    /// (ClusterId, RedisConnectionString, Silos, ...), falling back on "Cluster:ClusterId" and
+    /// "Cluster:RedisConnectionString", the settings the silos use. Do not combine with a silo in the same services.
+    /// </summary>
+    public static IServiceCollection AddClusterClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ClusterClientOptions>().Bind(configuration.GetSection("ClusterClient"));
+        return services.AddClusterClient(o =>
+        {
+            var client = configuration.GetSection("ClusterClient");
+            if (client["ClusterId"] is null && configuration["Cluster:ClusterId"] is { } clusterId)
+            {
+                o.ClusterId = clusterId;
+            }
+
+            if (o.RedisConnectionString is null && o.Silos.Count == 0)
+            {
+                o.RedisConnectionString = configuration["Cluster:RedisConnectionString"] ?? "127.0.0.1:6379";
+            }
+        });
+    }
+
+    /// <summary>As <see cref="AddClusterClient(IServiceCollection, IConfiguration)"/>, configured in code.</summary>
+    public static IServiceCollection AddClusterClient(this IServiceCollection services, Action<ClusterClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<ClusterClientOptions>().Configure(configure);
+        services.AddOptions<SiloOptions>().Configure<IOptions<ClusterClientOptions>>((silo, client) => silo.ResponseTimeout = client.Value.ResponseTimeout);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLogging();
+        services.TryAddSingleton<GrainTypeRegistry>();
+        services.TryAddSingleton<ObserverRegistry>();
+        services.TryAddSingleton<RuntimeClient>();
+        services.TryAddSingleton<IGrainFactory>(sp => sp.GetRequiredService<RuntimeClient>());
+        services.TryAddSingleton<RedisConnectionPool>();
+        services.TryAddSingleton<ClusterMessageRouter>();
+        services.Replace(ServiceDescriptor.Singleton<IMessageRouter>(sp => sp.GetRequiredService<ClusterMessageRouter>()));
+        services.AddHostedService<ClusterClientService>();
+        return services;
+    }
+}

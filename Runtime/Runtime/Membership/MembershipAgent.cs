@@ -1,0 +1,279 @@
+using Conduit.Runtime.Cluster;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Runtime.Membership;
+
+/// <summary>
+/// A silo's (or, with no own row, a client's) view of the membership table. On every heartbeat tick
+/// it writes its heartbeat, reads the table, and declares dead every silo whose heartbeat has not
+/// changed for <see cref="ClusterOptions.DeathTimeout"/> as measured on this process's own clock (so
+/// clock skew between machines does not matter). It never declares anyone dead on the strength of a
+/// failed read: after a Redis outage all silos get a fresh <see cref="ClusterOptions.DeathTimeout"/>.
+/// If its own row is missing (Redis restarted empty) it writes it again and reports that through
+/// <see cref="RowRestored"/>; if its own row says Dead, it calls <see cref="DeclaredDead"/> once.
+/// </summary>
+internal sealed partial class MembershipAgent : IAsyncDisposable
+{
+    private readonly IMembershipTable _table;
+    private readonly ClusterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SiloAddress? _self;
+    private readonly string? _gatewayEndpoint;
+    private readonly DateTimeOffset _startTime;
+    private readonly Dictionary<SiloAddress, (DateTimeOffset Heartbeat, long ObservedAt)> _observed = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private SiloStatus _ownStatus = SiloStatus.Joining;
+    private MembershipView _view = MembershipView.Empty;
+    private bool _lastReadFailed = true;
+    private int _declaredDead;
+    private long _ticks;
+    private long _completedTicks;
+    private Task _loop = Task.CompletedTask;
+
+    public MembershipAgent(IMembershipTable table, ClusterOptions options, TimeProvider time, ILogger logger, SiloAddress? self, string? gatewayEndpoint)
+    {
+        _table = table;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _self = self;
+        _gatewayEndpoint = gatewayEndpoint;
+        _startTime = time.GetUtcNow();
+    }
+
+    /// <summary>The latest view (never null; empty before the first successful read).</summary>
+    public MembershipView View => Volatile.Read(ref _view);
+
+    /// <summary>How many heartbeat ticks have finished (tests wait on it instead of sleeping).</summary>
+    public long CompletedTicks => Interlocked.Read(ref _completedTicks);
+
+    /// <summary>Raised (on the agent's loop) after each successful read of the table.</summary>
+    public event Action<MembershipView>? ViewChanged;
+
+    /// <summary>Raised when this silo's row was missing and has been written again.</summary>
+    public event Action? RowRestored;
+
+    /// <summary>Raised once when this silo finds itself declared dead.</summary>
+    public event Action? DeclaredDead;
+
+    /// <summary>Writes this silo's row with <paramref name="status"/> (compare-and-set, retried on version races).</summary>
+    public async Task SetStatusAsync(SiloStatus status, CancellationToken cancellationToken)
+    {
+        var self = _self ?? throw new InvalidOperationException("A client has no row.");
+        _ownStatus = status;
+        for (var attempt = 0; ; attempt++)
+        {
+            var snapshot = await _table.ReadAllAsync(cancellationToken);
+            var current = snapshot.Find(self);
+            if (current?.Status == SiloStatus.Dead && status != SiloStatus.Dead)
+            {
+                OnDeclaredDead();
+                throw new InvalidOperationException($"Silo {self} was declared dead; it cannot become {status}.");
+            }
+
+            var entry = new MembershipEntry(self, status, _startTime, _time.GetUtcNow(), Environment.MachineName, _gatewayEndpoint);
+            if (await _table.TryWriteAsync(entry, snapshot.Version, cancellationToken))
+            {
+                await RefreshAsync(cancellationToken);
+                return;
+            }
+
+            if (attempt > 50)
+            {
+                throw new InvalidOperationException($"Could not write the membership row of {self}: the table keeps changing.");
+            }
+        }
+    }
+
+    /// <summary>Starts the heartbeat loop.</summary>
+    public void Start()
+    {
+        // The timer exists before Start returns, so a test clock advanced right after sees it.
+        var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        _loop = Task.Run(() => LoopAsync(timer));
+    }
+
+    /// <summary>Reads the table now and updates the view; returns false if the table could not be read.</summary>
+    public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshLock.WaitAsync(cancellationToken);
+        MembershipView view;
+        try
+        {
+            MembershipSnapshot snapshot;
+            try
+            {
+                snapshot = await _table.ReadAllAsync(cancellationToken);
+            }
+            catch (RedisUnavailableException e)
+            {
+                if (!_lastReadFailed)
+                {
+                    LogTableUnavailable(_logger, e.Message);
+                }
+
+                _lastReadFailed = true;
+                return false;
+            }
+
+            var now = _time.GetTimestamp();
+            if (_lastReadFailed)
+            {
+                // After an outage (or at start) nobody has had a chance to heartbeat: start every clock afresh.
+                _observed.Clear();
+                _lastReadFailed = false;
+            }
+
+            foreach (var entry in snapshot.Entries)
+            {
+                if (!_observed.TryGetValue(entry.Silo, out var seen) || seen.Heartbeat != entry.IAmAliveTime)
+                {
+                    _observed[entry.Silo] = (entry.IAmAliveTime, now);
+                }
+            }
+
+            view = new MembershipView(snapshot);
+            Volatile.Write(ref _view, view);
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+
+        ViewChanged?.Invoke(view);
+        return true;
+    }
+
+    /// <summary>Stops the loop and awaits it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private async Task LoopAsync(PeriodicTimer timer)
+    {
+        using var owned = timer;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                try
+                {
+                    await TickAsync(_stopping.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
+                {
+                    LogTickFailed(_logger, e);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref _completedTicks);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        if (_self is { } self && _ownStatus != SiloStatus.Dead)
+        {
+            SiloStatus? status = null;
+            var heartbeatOk = true;
+            try
+            {
+                status = await _table.HeartbeatAsync(self, _time.GetUtcNow(), cancellationToken);
+            }
+            catch (RedisUnavailableException)
+            {
+                heartbeatOk = false;
+            }
+
+            if (heartbeatOk && status is null)
+            {
+                LogRowMissing(_logger, self.ToString());
+                await SetStatusAsync(_ownStatus, cancellationToken);
+                RowRestored?.Invoke();
+            }
+            else if (status == SiloStatus.Dead)
+            {
+                OnDeclaredDead();
+                return;
+            }
+        }
+
+        if (!await RefreshAsync(cancellationToken))
+        {
+            return;
+        }
+
+        await DeclareSilentSilosDeadAsync(cancellationToken);
+        if (++_ticks % 30 == 0 && _self is not null)
+        {
+            await _table.CleanupDeadAsync(_time.GetUtcNow() - _options.DefunctRowAge, cancellationToken);
+        }
+    }
+
+    private async Task DeclareSilentSilosDeadAsync(CancellationToken cancellationToken)
+    {
+        if (_self is null)
+        {
+            return; // Clients only watch.
+        }
+
+        var view = View;
+        foreach (var entry in view.Snapshot.Entries)
+        {
+            if (entry.Status == SiloStatus.Dead || entry.Silo == _self
+                || !_observed.TryGetValue(entry.Silo, out var seen)
+                || _time.GetElapsedTime(seen.ObservedAt) < _options.DeathTimeout)
+            {
+                continue;
+            }
+
+            var dead = entry with { Status = SiloStatus.Dead, DeclaredDeadBy = _self.ToString() };
+            if (await _table.TryWriteAsync(dead, view.Snapshot.Version, cancellationToken))
+            {
+                LogDeclaredDead(_logger, entry.Silo.ToString(), _time.GetElapsedTime(seen.ObservedAt).TotalSeconds);
+                await RefreshAsync(cancellationToken);
+            }
+
+            return; // One change per read: the version moved either way.
+        }
+    }
+
+    private void OnDeclaredDead()
+    {
+        _ownStatus = SiloStatus.Dead;
+        if (Interlocked.Exchange(ref _declaredDead, 1) == 0)
+        {
+            LogSelfDead(_logger, _self?.ToString() ?? "?");
+            DeclaredDead?.Invoke();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Membership table unavailable; keeping the last view and declaring nobody dead: {Reason}")]
+    private static partial void LogTableUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Membership tick failed")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Own membership row of {Silo} is missing (Redis lost its data?); writing it again")]
+    private static partial void LogRowMissing(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Declared silo {Silo} dead: no heartbeat for {Seconds:F1} s")]
+    private static partial void LogDeclaredDead(ILogger logger, string silo, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "This silo {Silo} was declared dead by the cluster; stopping")]
+    private static partial void LogSelfDead(ILogger logger, string silo);
+}

@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using Conduit.Runtime.Membership;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Runtime.Transport;
+
+/// <summary>
+/// The connections of one silo or client: one outgoing connection per remote silo (keyed by address,
+/// generation included, so a restarted silo is a new connection), the connections accepted from other
+/// silos and from clients, and the requests waiting for a response on any of them. The first frame of
+/// a connection is a Hello naming the caller; the accepting silo answers with its own address, so a
+/// caller never talks to a new generation on an old address by mistake.
+/// </summary>
+internal sealed partial class ClusterTransport : IAsyncDisposable
+{
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+
+    private readonly MessageCodec _codec;
+    private string _localName;
+    private readonly int _maxFrameSize;
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _pendingLifetime;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<SiloAddress, Lazy<Task<FrameConnection>>> _silos = new();
+    private readonly ConcurrentDictionary<string, FrameConnection> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<FrameConnection, byte> _accepted = new();
+    private readonly ConcurrentDictionary<long, Pending> _pending = new();
+    private readonly ITimer _sweeper;
+    private FrameListener? _listener;
+    private long _nextId;
+    private volatile bool _disposed;
+
+    /// <param name="codec">Encodes and decodes messages.</param>
+    /// <param name="localName">"silo:{address}" or "client:{runtime id}", sent in Hello.</param>
+    /// <param name="maxFrameSize">Largest frame.</param>
+    /// <param name="connectTimeout">Longest wait for a connection and its HelloAck.</param>
+    /// <param name="pendingLifetime">After this, a request's entry is dropped (its caller has timed out by then).</param>
+    /// <param name="time">Clock.</param>
+    /// <param name="logger">Logger.</param>
+    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger)
+    {
+        _codec = codec;
+        _localName = localName;
+        _maxFrameSize = maxFrameSize;
+        _connectTimeout = connectTimeout;
+        _pendingLifetime = pendingLifetime;
+        _time = time;
+        _logger = logger;
+        _sweeper = time.CreateTimer(static s => ((ClusterTransport)s!).SweepExpired(), this, SweepPeriod, SweepPeriod);
+    }
+
+    /// <summary>Called (on a connection's read loop) for each incoming request or one-way message.</summary>
+    public Action<ClusterMessage, FrameConnection>? RequestReceived { get; set; }
+
+    /// <summary>"silo:{address}" or "client:{runtime id}", sent in Hello (set before the first connection).</summary>
+    public string LocalName
+    {
+        get => _localName;
+        set => _localName = value;
+    }
+
+    /// <summary>The silo address announced in HelloAck (null on a client).</summary>
+    public SiloAddress? LocalSilo { get; set; }
+
+    /// <summary>Number of requests waiting for a response.</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>The codec (its serializer options) in use.</summary>
+    public MessageCodec Codec => _codec;
+
+    /// <summary>Starts accepting silos and clients on <paramref name="endPoint"/>; returns the bound endpoint.</summary>
+    public IPEndPoint Listen(IPEndPoint endPoint)
+    {
+        _listener = new FrameListener(endPoint, _maxFrameSize, OnAccepted);
+        _listener.Start();
+        return _listener.EndPoint;
+    }
+
+    /// <summary>The open connection to <paramref name="silo"/>, connecting (and checking its generation) if needed.</summary>
+    public async Task<FrameConnection> GetSiloConnectionAsync(SiloAddress silo)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        while (true)
+        {
+            var lazy = _silos.GetOrAdd(silo, s => new Lazy<Task<FrameConnection>>(() => ConnectAsync(s)));
+            try
+            {
+                var connection = await lazy.Value;
+                if (!connection.IsClosed)
+                {
+                    return connection;
+                }
+            }
+            catch
+            {
+                _silos.TryRemove(new KeyValuePair<SiloAddress, Lazy<Task<FrameConnection>>>(silo, lazy));
+                throw;
+            }
+
+            _silos.TryRemove(new KeyValuePair<SiloAddress, Lazy<Task<FrameConnection>>>(silo, lazy));
+        }
+    }
+
+    /// <summary>Connects to a silo by endpoint and returns the address it announces (for configured silo lists).</summary>
+    public async Task<SiloAddress> ProbeAsync(string host, int port)
+    {
+        var connection = await OpenAsync(host, port);
+        var address = SiloAddress.Parse(((Peer)connection.Tag!).Name);
+        if (!_silos.TryAdd(address, new Lazy<Task<FrameConnection>>(Task.FromResult(connection))))
+        {
+            await connection.DisposeAsync();
+        }
+
+        return address;
+    }
+
+    /// <summary>The open connection to <paramref name="silo"/> if there is one now (no connecting).</summary>
+    public bool TryGetOpenConnection(SiloAddress silo, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FrameConnection? connection)
+    {
+        connection = _silos.TryGetValue(silo, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && !lazy.Value.Result.IsClosed
+            ? lazy.Value.Result
+            : null;
+        return connection is not null;
+    }
+
+    /// <summary>Whether an open connection to <paramref name="silo"/> exists.</summary>
+    public bool IsConnected(SiloAddress silo)
+        => _silos.TryGetValue(silo, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && !lazy.Value.Result.IsClosed;
+
+    /// <summary>The connection of a client by its runtime id, if it is connected to this silo.</summary>
+    public FrameConnection? FindClient(string runtimeId) => _clients.GetValueOrDefault(runtimeId);
+
+    /// <summary>Sends a request; <paramref name="onReply"/> gets the response (or the failure: connection lost, not sent).</summary>
+    public void SendRequest(FrameConnection connection, ClusterMessage request, Type? resultType, Action<ClusterMessage?, Exception?> onReply)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var message = new ClusterMessage
+        {
+            Kind = MessageKind.Request, Id = id, Target = request.Target, Method = request.Method, Arguments = request.Arguments,
+            CallChain = request.CallChain, TimeoutMs = request.TimeoutMs,
+        };
+        var frame = _codec.Encode(message); // throws on arguments that cannot be serialized: the caller's error
+        _pending[id] = new Pending(onReply, resultType, connection, _time.GetTimestamp());
+        if (!connection.TrySend(frame) && _pending.TryRemove(id, out _))
+        {
+            onReply(null, new SiloUnavailableException($"The connection to {connection.RemoteEndPoint} is closed."));
+        }
+    }
+
+    /// <summary>Sends a message that expects no response (one-way calls, replies); false if the connection is closed.</summary>
+    public bool Send(FrameConnection connection, ClusterMessage message) => connection.TrySend(_codec.Encode(message));
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        _sweeper.Dispose();
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync();
+        }
+
+        var connections = _accepted.Keys.ToList();
+        foreach (var lazy in _silos.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                connections.Add(lazy.Value.Result);
+            }
+        }
+
+        _silos.Clear();
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<FrameConnection> ConnectAsync(SiloAddress silo)
+    {
+        var connection = await OpenAsync(silo.Host, silo.Port);
+        var announced = ((Peer)connection.Tag!).Name;
+        if (announced != silo.ToString())
+        {
+            await connection.DisposeAsync();
+            throw new SiloUnavailableException($"Silo {silo} is gone: {silo.Endpoint} is now {announced}.");
+        }
+
+        return connection;
+    }
+
+    private async Task<FrameConnection> OpenAsync(string host, int port)
+    {
+        var connection = await FrameConnection.ConnectAsync(host, port, _maxFrameSize, _connectTimeout, CancellationToken.None);
+        var peer = new Peer(this, connection);
+        connection.Tag = peer;
+        connection.Start(OnFrame, OnClosed);
+        connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Hello, Address = _localName }));
+        try
+        {
+            await peer.Ready.Task.WaitAsync(_connectTimeout);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void OnAccepted(FrameConnection connection)
+    {
+        if (_disposed)
+        {
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
+        connection.Tag = new Peer(this, connection);
+        _accepted[connection] = 0;
+        connection.Start(OnFrame, OnClosed);
+    }
+
+    private void OnFrame(FrameConnection connection, in ReadOnlySequence<byte> payload)
+    {
+        var message = _codec.Decode(payload, id => _pending.TryGetValue(id, out var p) ? p.ResultType : null);
+        var peer = (Peer)connection.Tag!;
+        switch (message.Kind)
+        {
+            case MessageKind.Request or MessageKind.OneWay:
+                RequestReceived?.Invoke(message, connection);
+                break;
+            case MessageKind.Response or MessageKind.Fault or MessageKind.Moved:
+                if (_pending.TryRemove(message.Id, out var pending))
+                {
+                    pending.OnReply(message, null);
+                }
+
+                break;
+            case MessageKind.Hello:
+                peer.Name = message.Address ?? "?";
+                if (peer.Name.StartsWith("client:", StringComparison.Ordinal))
+                {
+                    _clients[peer.Name["client:".Length..]] = connection;
+                }
+
+                connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.HelloAck, Address = LocalSilo?.ToString() ?? _localName }));
+                break;
+            case MessageKind.HelloAck:
+                peer.Name = message.Address ?? "?";
+                peer.Ready.TrySetResult();
+                break;
+        }
+    }
+
+    private void OnClosed(FrameConnection connection, Exception? error)
+    {
+        var peer = (Peer?)connection.Tag;
+        peer?.Ready.TrySetException(new SiloUnavailableException($"The connection to {connection.RemoteEndPoint} closed during its handshake.", error));
+        if (peer?.Name.StartsWith("client:", StringComparison.Ordinal) == true)
+        {
+            _clients.TryRemove(new KeyValuePair<string, FrameConnection>(peer.Name["client:".Length..], connection));
+        }
+
+        if (_accepted.TryRemove(connection, out _))
+        {
+            _ = connection.DisposeAsync().AsTask(); // release its socket and loops; it is already closed
+        }
+
+        if (!_disposed)
+        {
+            LogConnectionClosed(_logger, peer?.Name ?? connection.RemoteEndPoint, error?.Message ?? "closed");
+        }
+
+        foreach (var (id, pending) in _pending)
+        {
+            if (pending.Connection == connection && _pending.TryRemove(id, out _))
+            {
+                pending.OnReply(null, new SiloUnavailableException($"The connection to {peer?.Name ?? connection.RemoteEndPoint} was lost before the response arrived.", error));
+            }
+        }
+    }
+
+    private void SweepExpired()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var (id, pending) in _pending)
+        {
+            if (_time.GetElapsedTime(pending.SentAt, now) > _pendingLifetime && _pending.TryRemove(id, out _))
+            {
+                pending.OnReply(null, new TimeoutException($"No response from {((Peer?)pending.Connection.Tag)?.Name} within {_pendingLifetime}."));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Peer} closed: {Reason}")]
+    private static partial void LogConnectionClosed(ILogger logger, string peer, string reason);
+
+    private sealed record Pending(Action<ClusterMessage?, Exception?> OnReply, Type? ResultType, FrameConnection Connection, long SentAt);
+
+    /// <summary>What a connection knows of its peer, and the reply sink for requests it sends us.</summary>
+    internal sealed class Peer(ClusterTransport transport, FrameConnection connection)
+    {
+        public string Name { get; set; } = connection.RemoteEndPoint;
+
+        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public RemoteReplySink Sink { get; } = new(transport, connection);
+    }
+}

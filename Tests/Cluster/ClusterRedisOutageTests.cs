@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Directory;
+using Conduit.Runtime.Membership;
+using Conduit.Tests.Infrastructure;
+using Conduit.Tests.Runtime.Grains;
+
+namespace Conduit.Tests.Cluster;
+
+/// <summary>Issue 3: redis-server stopped and started again mid-test, with its data and empty.</summary>
+public sealed class ClusterRedisOutageTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RedisRestart_MidTest_ExistingGrainsServeNewOnesFailFastThenAllResumes_Issue3(bool withData)
+    {
+        await using var server = await RedisServer.StartNewAsync(persistent: true);
+        await using var cluster = await TestCluster.StartAsync(2, server);
+        var client = await cluster.StartClientAsync();
+        var keys = Enumerable.Range(0, 20).Select(i => "o" + i).ToList();
+        await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+
+        await server.StopAsync();
+
+        // Existing activations keep serving.
+        foreach (var key in keys)
+        {
+            Assert.Equal(1, await client.GetGrain<ICounterGrain>(key).Get().WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        // A new activation fails fast with a clear error.
+        var started = Stopwatch.GetTimestamp();
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => client.GetGrain<ICounterGrain>("new-in-outage").Increment());
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(3), $"took {Stopwatch.GetElapsedTime(started)}");
+        Assert.Contains("directory", error.Message, StringComparison.OrdinalIgnoreCase);
+
+        // The outage lasts longer than the death timeout: nobody may be declared dead for it.
+        await Task.Delay(TestCluster.DeathTimeout * 3);
+        await server.StartAsync(keepData: withData);
+
+        Assert.True(await Retry.UntilAsync(async () => await client.GetGrain<ICounterGrain>("after-outage").Increment() >= 1, TimeSpan.FromSeconds(20)));
+        await using var redis = await RedisConnection.ConnectAsync(server.ConnectionString, cluster.ClusterId, TimeSpan.FromSeconds(5));
+        var table = new RedisMembershipTable(redis);
+        Assert.True(await Retry.UntilAsync(async () => (await table.ReadAllAsync(default)).Entries.Count(e => e.Status == SiloStatus.Active) == 2, TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain((await table.ReadAllAsync(default)).Entries, e => e.Status == SiloStatus.Dead);
+        Assert.All(cluster.Silos, s => Assert.True(s.IsRunning));
+
+        var directory = new RedisGrainDirectory(redis);
+        foreach (var key in keys)
+        {
+            var grain = new GrainId("counter", key);
+            Assert.Equal(1, await client.GetGrain<ICounterGrain>(key).Get().WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(1, cluster.CountActivations(grain));
+            Assert.True(await Retry.UntilAsync(async () => (await directory.LookupAsync(grain, default))?.Silo == cluster.FindHost(grain)!.Address, TimeSpan.FromSeconds(10)),
+                $"directory entry of {grain} was not restored");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Conduit.Runtime;
+using Conduit.Runtime.Membership;
+using Conduit.Tests.Infrastructure;
+using Conduit.Tests.Runtime.Grains;
+
+namespace Conduit.Tests.Cluster;
+
+/// <summary>Issue 3: silos and clients across processes, on a real redis-server.</summary>
+public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private static GrainId Counter(string key) => new("counter", key);
+
+    [Fact]
+    public async Task ClientCalls_ThreeSilos_SpreadOverAllAndStateFollowsMovedGrain_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, redis.Server);
+        var client = await cluster.StartClientAsync();
+
+        var keys = Enumerable.Range(0, 60).Select(i => "k" + i).ToList();
+        var results = await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.All(results, r => Assert.Equal(1, r));
+        Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0, $"silo {s.Address} got no grains"));
+        Assert.All(keys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+
+        var state = client.GetGrain<IStateGrain>("moving");
+        await state.Set(42, "written");
+        var first = cluster.FindHost(new GrainId("state", "moving"))!;
+        await first.StopAsync();
+
+        var read = await state.Get().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(42, read.Value);
+        Assert.Equal(["written"], read.History);
+        var second = cluster.FindHost(new GrainId("state", "moving"));
+        Assert.NotNull(second);
+        Assert.NotEqual(first.Address, second.Address);
+    }
+
+    [Fact]
+    public async Task FirstCall_TwoSilosRacingOn200Grains_OneActivationPerGrain_Issue3()
+    {
+        // Local placement makes each silo try to activate every grain itself: only the directory can arbitrate.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.PreferLocalPlacement = true);
+        var a = cluster.Silos[0].GrainFactory;
+        var b = cluster.Silos[1].GrainFactory;
+        var keys = Enumerable.Range(0, 200).Select(i => "race" + i).ToList();
+
+        // Both silos start at the same moment, each from its own end of the keys, on its own thread.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fromA = Task.Run(async () => { await gate.Task; return await Task.WhenAll(keys.Select(k => a.GetGrain<ICounterGrain>(k).Increment())); });
+        var fromB = Task.Run(async () => { await gate.Task; return await Task.WhenAll(keys.AsEnumerable().Reverse().Select(k => b.GetGrain<ICounterGrain>(k).Increment())); });
+        gate.SetResult();
+        var results = (await Task.WhenAll(fromA, fromB).WaitAsync(TimeSpan.FromSeconds(30))).SelectMany(r => r).ToList();
+
+        Assert.All(keys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+        Assert.Equal(200, cluster.Silos.Sum(s => s.ActivationCount));
+        // Both increments of each grain reached the same activation.
+        Assert.Equal(200, results.Count(r => r == 2));
+    }
+
+    [Fact]
+    public async Task KilledSilo_GrainsAnswerFromAnotherSiloWithinDeathTimeout_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, redis.Server);
+        var client = await cluster.StartClientAsync();
+        var keys = Enumerable.Range(0, 30).Select(i => "kill" + i).ToList();
+        await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+        var victim = cluster.Silos[1];
+        var victimKeys = keys.Where(k => victim.Catalog.Find(Counter(k)) is not null).ToList();
+        Assert.NotEmpty(victimKeys);
+
+        var killedAt = Stopwatch.GetTimestamp();
+        await victim.KillAsync();
+
+        var answered = new ConcurrentDictionary<string, TimeSpan>();
+        while (answered.Count < victimKeys.Count && Stopwatch.GetElapsedTime(killedAt) < TimeSpan.FromSeconds(15))
+        {
+            await Task.WhenAll(victimKeys.Where(k => !answered.ContainsKey(k)).Select(async k =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await client.GetGrain<ICounterGrain>(k).Get();
+                    answered.TryAdd(k, Stopwatch.GetElapsedTime(killedAt));
+                }
+                catch (SiloUnavailableException)
+                {
+                }
+
+                Assert.True(Stopwatch.GetElapsedTime(started) < TestCluster.ResponseTimeout, "a caller waited past its response timeout");
+            }));
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(victimKeys.Count, answered.Count);
+        var slowest = answered.Values.Max();
+        Assert.True(slowest < TestCluster.DeathTimeout * 3, $"last grain answered {slowest} after the kill (death timeout {TestCluster.DeathTimeout})");
+        Assert.All(victimKeys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+        var dead = (await new RedisMembershipTable(await redis.ConnectAsync(cluster.ClusterId)).ReadAllAsync(default)).Find(victim.Address);
+        Assert.Equal(SiloStatus.Dead, dead!.Status);
+    }
+
+    [Fact]
+    public async Task DeclaredDeadWhileAlive_SiloStopsItself_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var victim = cluster.Silos[1];
+        var table = new RedisMembershipTable(await redis.ConnectAsync(cluster.ClusterId));
+        var snapshot = await table.ReadAllAsync(default);
+
+        Assert.True(await table.TryWriteAsync(snapshot.Find(victim.Address)! with { Status = SiloStatus.Dead, DeclaredDeadBy = "test" }, snapshot.Version, default));
+
+        await victim.Stopped.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(SiloStatus.Dead, (await table.ReadAllAsync(default)).Find(victim.Address)!.Status);
+        Assert.Equal(1, await cluster.Silos[0].GrainFactory.GetGrain<ICounterGrain>("after").Increment().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ClientObserver_GrainOnRemoteSiloCallsIt_ReceivesOneWayAndTwoWayCalls_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var client = await cluster.StartClientAsync();
+        var observer = new ProbeObserver();
+        var reference = client.CreateObjectReference<IProbeObserver>(observer);
+        var grain = client.GetGrain<IObservableGrain>("obs");
+
+        await grain.Subscribe(reference);
+        var echo = await grain.Publish(5).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("echo:done", echo);
+        Assert.Equal(["m0", "m1", "m2", "m3", "m4"], observer.Messages);
+        Assert.NotNull(cluster.FindHost(new GrainId("observable", "obs")));
+    }
+
+    [Fact]
+    public async Task RemoteCall_GrainThrows_CallerGetsTypeMessageAndRemoteStack_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(1, redis.Server);
+        var client = await cluster.StartClientAsync();
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetGrain<ICounterGrain>("x").Fail("boom"));
+
+        Assert.Equal("boom", e.Message);
+        Assert.Contains(nameof(CounterGrain.Fail), e.StackTrace);
+    }
+
+    [Fact]
+    public async Task ClientWithConfiguredSiloList_NoRedis_CallsLandOnceEach()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var client = await cluster.StartClientAsync(cluster.Silos.Select(s => s.Address.Endpoint));
+        var keys = Enumerable.Range(0, 40).Select(i => "static" + i).ToList();
+
+        var results = await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+        var again = await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.All(results, r => Assert.Equal(1, r));
+        Assert.All(again, r => Assert.Equal(2, r));
+        Assert.All(keys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+        Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0));
+    }
+
+    [Fact]
+    public async Task CallChain_AToBToAcrossSilos_FailsAtOnceWithDeadlock_Issue3()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        var client = await cluster.StartClientAsync();
+        var keys = Enumerable.Range(0, 20).Select(i => "chain" + i).ToList();
+        await Task.WhenAll(keys.Select(k => client.GetGrain<IChainGrain>(k).Ping()));
+        var onA = keys.First(k => cluster.Silos[0].Catalog.Find(new GrainId("chain", k)) is not null);
+        var onB = keys.First(k => cluster.Silos[1].Catalog.Find(new GrainId("chain", k)) is not null);
+
+        var started = Stopwatch.GetTimestamp();
+        await Assert.ThrowsAsync<DeadlockException>(() => client.GetGrain<IChainGrain>(onA).CallViaOther(onB));
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2), "the deadlock should fail at once, not at the response timeout");
+        Assert.Equal("pong from " + onA, await client.GetGrain<IChainGrain>(onA).Ping());
+    }
+
+    private sealed class ProbeObserver : IProbeObserver
+    {
+        private readonly List<string> _messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get { lock (_messages) { return _messages.ToList(); } }
+        }
+
+        public void OnMessage(string message)
+        {
+            lock (_messages) { _messages.Add(message); }
+        }
+
+        public Task<string> Echo(string message) => Task.FromResult("echo:" + message);
+    }
+}

@@ -1,0 +1,235 @@
+using Conduit.Runtime;
+using Conduit.Runtime.Activations;
+using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Hosting;
+using Conduit.Runtime.Membership;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Conduit.Tests.Infrastructure;
+
+/// <summary>
+/// Several silos in the test process on loopback ports, forming one cluster through one real
+/// redis-server (in the spirit of Orleans' TestCluster), plus cluster clients. Short heartbeat and
+/// death timeouts keep failure tests fast. Silos can be killed abruptly, stopped gracefully, and added.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private readonly List<TestClusterSilo> _silos = [];
+    private readonly List<IHost> _clients = [];
+    private readonly bool _ownsRedis;
+
+    private TestCluster(RedisServer redis, bool ownsRedis, string clusterId, Action<ClusterOptions>? tune)
+    {
+        Redis = redis;
+        _ownsRedis = ownsRedis;
+        ClusterId = clusterId;
+        Tune = tune;
+    }
+
+    /// <summary>Heartbeat of test silos: 100 ms.</summary>
+    public static TimeSpan Heartbeat { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Death timeout of test silos: 1 s.</summary>
+    public static TimeSpan DeathTimeout { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Response timeout of test silos and clients: 5 s.</summary>
+    public static TimeSpan ResponseTimeout { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The redis-server.</summary>
+    public RedisServer Redis { get; }
+
+    /// <summary>The cluster id (unique per cluster, so clusters can share a redis-server).</summary>
+    public string ClusterId { get; }
+
+    /// <summary>Extra option changes for every silo.</summary>
+    public Action<ClusterOptions>? Tune { get; }
+
+    /// <summary>The silos started so far (killed and stopped ones included).</summary>
+    public IReadOnlyList<TestClusterSilo> Silos => _silos;
+
+    /// <summary>Starts <paramref name="silos"/> silos on <paramref name="redis"/> (or on a redis-server of its own).</summary>
+    public static async Task<TestCluster> StartAsync(int silos, RedisServer? redis = null, Action<ClusterOptions>? tune = null)
+    {
+        var cluster = new TestCluster(redis ?? await RedisServer.StartNewAsync(), redis is null, "tc" + Guid.NewGuid().ToString("N")[..10], tune);
+        try
+        {
+            for (var i = 0; i < silos; i++)
+            {
+                await cluster.StartSiloAsync();
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts one more silo.</summary>
+    public async Task<TestClusterSilo> StartSiloAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Silo:ResponseTimeout"] = ResponseTimeout.ToString(),
+            ["Silo:ShutdownTimeout"] = "00:00:05",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseSilo(silo => silo
+            .AddGrains(typeof(TestCluster).Assembly)
+            .UseRedisClustering(Redis.ConnectionString, o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ListenAddress = "127.0.0.1";
+                o.SiloPort = 0;
+                o.HeartbeatInterval = Heartbeat;
+                o.DeathTimeout = DeathTimeout;
+                o.ConnectTimeout = TimeSpan.FromSeconds(1);
+                o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
+                Tune?.Invoke(o);
+            })
+            .AddRedisGrainStorage("Default"));
+        var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        var silo = new TestClusterSilo(host);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>Starts a cluster client (a gateway process) that finds silos through Redis, or through the given endpoints only.</summary>
+    public async Task<IGrainFactory> StartClientAsync(IEnumerable<string>? staticSilos = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddClusterClient(o =>
+        {
+            o.ClusterId = ClusterId;
+            if (staticSilos is null)
+            {
+                o.RedisConnectionString = Redis.ConnectionString;
+            }
+            else
+            {
+                o.Silos = staticSilos.ToList();
+            }
+
+            o.RefreshInterval = Heartbeat;
+            o.ResponseTimeout = ResponseTimeout;
+            o.ConnectTimeout = TimeSpan.FromSeconds(1);
+            o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
+            o.UnreachableFor = DeathTimeout;
+        });
+        var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        _clients.Add(host);
+        return host.Services.GetRequiredService<IGrainFactory>();
+    }
+
+    /// <summary>The silos that are running.</summary>
+    public IEnumerable<TestClusterSilo> RunningSilos => _silos.Where(s => s.IsRunning);
+
+    /// <summary>Activations of <paramref name="grain"/> over every running silo.</summary>
+    public int CountActivations(GrainId grain) => RunningSilos.Sum(s => s.Catalog.Find(grain) is null ? 0 : 1);
+
+    /// <summary>The running silo that holds <paramref name="grain"/>, if any.</summary>
+    public TestClusterSilo? FindHost(GrainId grain) => RunningSilos.FirstOrDefault(s => s.Catalog.Find(grain) is not null);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.StopAsync(TimeSpan.FromSeconds(5));
+            client.Dispose();
+        }
+
+        foreach (var silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+
+        if (_ownsRedis)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>One silo of a <see cref="TestCluster"/>.</summary>
+public sealed class TestClusterSilo : IAsyncDisposable
+{
+    private int _state; // 0 running, 1 stopped or killed, 2 disposed
+    private Task _selfStop = Task.CompletedTask;
+
+    internal TestClusterSilo(IHost host)
+    {
+        Host = host;
+        Address = Service.Address!;
+        // As app.Run() would: a silo that asks its host to stop (declared dead) gets stopped.
+        Lifetime.ApplicationStopping.Register(() =>
+        {
+            if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+            {
+                _selfStop = Task.Run(() => Host.StopAsync(TimeSpan.FromSeconds(10)));
+            }
+        });
+    }
+
+    private IHostApplicationLifetime Lifetime => Host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+    /// <summary>Completes when the silo's host has stopped.</summary>
+    public Task Stopped => Task.Delay(Timeout.Infinite, Lifetime.ApplicationStopped).ContinueWith(static _ => { }, TaskScheduler.Default);
+
+    /// <summary>The silo's host.</summary>
+    public IHost Host { get; }
+
+    /// <summary>The silo's address.</summary>
+    public SiloAddress Address { get; }
+
+    /// <summary>The silo's grain factory.</summary>
+    public IGrainFactory GrainFactory => Host.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>Whether it has not been killed or stopped (a silo that stops itself still counts until its host stops).</summary>
+    public bool IsRunning => Volatile.Read(ref _state) == 0;
+
+    internal Catalog Catalog => Host.Services.GetRequiredService<SiloRuntime>().Catalog;
+
+    internal ClusterSiloService Service => Host.Services.GetRequiredService<ClusterSiloService>();
+
+    /// <summary>Number of activations on this silo.</summary>
+    public int ActivationCount => Catalog.Count;
+
+    /// <summary>Kills the silo as a crash would: no more heartbeats, connections reset, nothing unregistered.</summary>
+    public async Task KillAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            await Service.KillAsync();
+            await Host.StopAsync(TimeSpan.FromSeconds(5)); // releases its timers; the cluster part is already gone
+        }
+    }
+
+    /// <summary>Stops the silo gracefully (grains deactivated and unregistered, row marked dead).</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            await Host.StopAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _state, 2) == 0)
+        {
+            await Host.StopAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await _selfStop;
+        Host.Dispose();
+    }
+}
