@@ -26,17 +26,7 @@ internal sealed partial class ActivationData
         catch (Exception exception)
         {
             LogActivationFailed(_runtime.Logger, exception, GrainId);
-            List<WorkItem> failed;
-            List<GrainTimer> timers;
-            lock (_lock)
-            {
-                _state = ActivationState.Invalid;
-                failed = [.. _waiting];
-                _waiting.Clear();
-                timers = [.. _timers];
-                _timers.Clear();
-            }
-
+            var (failed, timers) = Invalidate();
             timers.ForEach(t => t.Dispose());
             _runtime.Catalog.OnDeactivated(this);
             _deactivated.TrySetResult();
@@ -88,17 +78,7 @@ internal sealed partial class ActivationData
             }
         }
 
-        List<WorkItem> waiting;
-        List<GrainTimer> timers;
-        lock (_lock)
-        {
-            _state = ActivationState.Invalid;
-            waiting = [.. _waiting];
-            _waiting.Clear();
-            timers = [.. _timers];
-            _timers.Clear();
-        }
-
+        var (waiting, timers) = Invalidate();
         timers.ForEach(t => t.Dispose());
         if (Instance is IAsyncDisposable asyncDisposable)
         {
@@ -117,6 +97,20 @@ internal sealed partial class ActivationData
         foreach (var item in waiting.OfType<RequestWorkItem>())
         {
             _runtime.Catalog.Reroute(item.Message);
+        }
+    }
+
+    /// <summary>Marks the activation gone and hands back what waited on it and its timers.</summary>
+    private (List<WorkItem> Waiting, List<GrainTimer> Timers) Invalidate()
+    {
+        lock (_lock)
+        {
+            _state = ActivationState.Invalid;
+            List<WorkItem> waiting = [.. _waiting];
+            _waiting.Clear();
+            List<GrainTimer> timers = [.. _timers];
+            _timers.Clear();
+            return (waiting, timers);
         }
     }
 
