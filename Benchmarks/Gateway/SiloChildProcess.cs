@@ -1,41 +1,25 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Conduit.Gateway.Authentication;
+using Conduit.Tests.Silo;
 
 namespace Conduit.Benchmarks.Gateway;
 
 /// <summary>
 /// The real Silo executable (co-hosting the gateway) as a child process, so that its memory can be measured apart
 /// from the benchmark's clients. Pool "bench" points at the given upstream; tenant "bench" has no practical limits.
+/// The process handling is the tests' <see cref="SiloProcess"/>, linked into this project.
 /// </summary>
-internal sealed class SiloChildProcess : IAsyncDisposable
+internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 {
     public const string ApiKey = "bench-key";
 
-    private readonly Process _process;
+    public int Port => silo.Port;
 
-    private SiloChildProcess(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
-
-    public int Port { get; }
-
-    public int ProcessId => _process.Id;
+    public int ProcessId => silo.ProcessId;
 
     public Uri SocketUri => new($"ws://127.0.0.1:{Port}/ws/bench");
 
     public static async Task<SiloChildProcess> StartAsync(Uri upstream)
     {
-        var port = FreePort();
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", "Production" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
         var settings = new Dictionary<string, string>
         {
             ["Demo__Enabled"] = "false",
@@ -50,79 +34,13 @@ internal sealed class SiloChildProcess : IAsyncDisposable
             ["Quotas__BudgetSlicesPerMinute"] = "1000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        foreach (var (name, value) in settings)
-        {
-            info.Environment[name] = value;
-        }
 
-        var process = Process.Start(info)!;
-
-        // Never leave the child behind, even when this process is stopped before it disposes the child.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        var silo = new SiloChildProcess(process, port);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            try
-            {
-                if ((await http.GetAsync($"http://127.0.0.1:{port}/health/websocket")).IsSuccessStatusCode)
-                {
-                    return silo;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        await silo.DisposeAsync();
-        throw new InvalidOperationException("The silo child process did not become healthy.");
+        // Ready when the pool's connections are up, not just when the process answers.
+        return new SiloChildProcess(await SiloProcess.StartAsync("Production", settings, "/health/websocket", TimeSpan.FromSeconds(60)));
     }
 
     /// <summary>Resident set size of the child process, in bytes.</summary>
-    public long ResidentBytes()
-    {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-        }
+    public long ResidentBytes() => silo.ResidentBytes();
 
-        return 0;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public ValueTask DisposeAsync() => silo.DisposeAsync();
 }

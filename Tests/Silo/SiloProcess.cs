@@ -19,12 +19,15 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get { lock (_output) { return _output.ToString(); } }
     }
 
-    public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null)
+    /// <summary>Starts the silo and waits until <paramref name="readyPath"/> answers 200 (at most <paramref name="timeout"/>, default 30 s).</summary>
+    public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null, string readyPath = "/health/live", TimeSpan? timeout = null)
     {
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -66,12 +69,12 @@ internal sealed class SiloProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
             try
             {
-                if ((await http.GetAsync($"http://127.0.0.1:{port}/health/live")).IsSuccessStatusCode)
+                if ((await http.GetAsync($"http://127.0.0.1:{port}{readyPath}")).IsSuccessStatusCode)
                 {
                     return silo;
                 }
@@ -92,6 +95,20 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     public Uri SocketUri(string query) => new($"ws://127.0.0.1:{Port}/ws/demo?{query}");
+
+    /// <summary>Resident set size of the child process, in bytes (Linux).</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
 
     public async ValueTask DisposeAsync()
     {
