@@ -139,13 +139,7 @@ public sealed class PoolGrainTests
     public async Task Lease_HolderVanishes_ReturnsAfterLeaseTimeoutNotBefore()
     {
         var clock = new FakeTimeProvider();
-        await using var host = await PoolTestHost.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1",
-                ["LeaseTimeout"] = "00:00:30", ["AcquireTimeout"] = "00:05:00", ["PreWarming"] = "false",
-            },
-            clock);
+        await using var host = await StartOneSessionConnectionAsync(clock);
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
         await WaitUsableAsync(pool, 1);
 
@@ -169,13 +163,7 @@ public sealed class PoolGrainTests
     public async Task SessionAgent_Closed_LeaseReturnsAtOnce_RenewedLeaseIsKept()
     {
         var clock = new FakeTimeProvider();
-        await using var host = await PoolTestHost.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1",
-                ["LeaseTimeout"] = "00:00:30", ["AcquireTimeout"] = "00:05:00", ["PreWarming"] = "false",
-            },
-            clock);
+        await using var host = await StartOneSessionConnectionAsync(clock);
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
         await WaitUsableAsync(pool, 1);
         var agent = await OpenAgentAsync(host, "t/session");
@@ -227,4 +215,14 @@ public sealed class PoolGrainTests
         Assert.Single(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("t/long-holder", StringComparison.Ordinal) && e.Message.Contains("suspiciously long", StringComparison.Ordinal));
         Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
     }
+
+    /// <summary>A session-mode pool of exactly one connection, with a 30 s lease timeout, on <paramref name="clock"/>.</summary>
+    private static Task<PoolTestHost> StartOneSessionConnectionAsync(FakeTimeProvider clock)
+        => PoolTestHost.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1",
+                ["LeaseTimeout"] = "00:00:30", ["AcquireTimeout"] = "00:05:00", ["PreWarming"] = "false",
+            },
+            clock);
 }
