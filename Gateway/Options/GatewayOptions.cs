@@ -38,4 +38,10 @@ public sealed class GatewayOptions
 
     /// <summary>How long the answer "this pool exists / does not" is cached. Default 10 s.</summary>
     public TimeSpan PoolLookupCacheTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Retry-After sent with a 503 when an upgrade needs a grain the cluster cannot reach right now (a crashed silo
+    /// not yet declared dead, Redis down). Default 5 s (range 1 s - 5 min), about half of the default death timeout.
+    /// </summary>
+    public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

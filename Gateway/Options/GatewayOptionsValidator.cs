@@ -35,6 +35,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"Gateway:MaxInFlightPerSocket must be at least 1 (was {o.MaxInFlightPerSocket}).");
         }
 
+        if (o.UnavailableRetryAfter < TimeSpan.FromSeconds(1) || o.UnavailableRetryAfter > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"Gateway:UnavailableRetryAfter must be between 00:00:01 and 00:05:00 (was {o.UnavailableRetryAfter}).");
+        }
+
         if (o.BudgetRequestSize < 1)
         {
             errors.Add($"Gateway:BudgetRequestSize must be at least 1 (was {o.BudgetRequestSize}).");

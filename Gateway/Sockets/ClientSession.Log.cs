@@ -29,4 +29,7 @@ internal sealed partial class ClientSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding a message of socket {SocketId} to pool {Pool} failed")]
     private partial void LogForwardFailed(Exception exception, string socketId, string pool);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding a message of socket {SocketId} to pool {Pool} failed: the cluster cannot serve it now ({Reason}); answered -32004")]
+    private partial void LogForwardUnavailable(string socketId, string pool, string reason);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Conduit.Gateway.Availability;
 using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;
@@ -148,6 +149,13 @@ internal sealed partial class ClientSession
             Interlocked.Increment(ref _pool.RequestErrors);
             var waited = (long)_time.GetElapsedTime(started).TotalMilliseconds;
             answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.RequestTimeout, "Request timed out", ("timeoutMs", waited));
+        }
+        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
+        {
+            // The agent's (or its pool's) silo cannot be reached now: DESIGN's upstream-failed code, so clients retry.
+            Interlocked.Increment(ref _pool.RequestErrors);
+            LogForwardUnavailable(Info.SocketId, Info.Pool, ex.Message);
+            answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.UpstreamFailed, "Upstream unavailable: the cluster cannot reach this agent's grains right now", ("pool", Info.Pool));
         }
         catch (Exception ex)
         {

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using Conduit.Gateway.Authentication;
+using Conduit.Gateway.Availability;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Pools;
 using Conduit.Gateway.Quotas;
@@ -13,7 +15,8 @@ namespace Conduit.Gateway.Sockets;
 
 /// <summary>
 /// <c>GET /ws/{pool}</c>: checks key, pool, agent id and the tenant's socket quota before the upgrade (401, 404,
-/// 400, 429 with Retry-After, 503 while draining), then serves the socket as a <see cref="ClientSession"/>.
+/// 400, 429 with Retry-After, 503 while draining, 503 with Retry-After when a grain it needs cannot be reached now),
+/// then serves the socket as a <see cref="ClientSession"/>.
 /// </summary>
 internal sealed partial class WebSocketEndpoint(
     ApiKeyStore keys,
@@ -51,7 +54,19 @@ internal sealed partial class WebSocketEndpoint(
             return;
         }
 
-        if (!await pools.ExistsAsync(pool, context.RequestAborted))
+        bool exists;
+        try
+        {
+            exists = await pools.ExistsAsync(pool, context.RequestAborted);
+        }
+        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
+        {
+            LogPoolLookupUnavailable(ex, pool);
+            await RefuseUnavailableAsync(context, $"Pool '{pool}' cannot be reached right now; try again.");
+            return;
+        }
+
+        if (!exists)
         {
             await RefuseAsync(context, StatusCodes.Status404NotFound, "unknown_pool", $"Unknown pool '{pool}'.");
             return;
@@ -74,16 +89,16 @@ internal sealed partial class WebSocketEndpoint(
         {
             permit = await quota.AcquireSocketAsync(tenant, socketId);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
         {
             LogQuotaUnavailable(ex, tenant);
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", "The quota service is unavailable; try again.");
+            await RefuseUnavailableAsync(context, "The quota service cannot be reached right now; try again.");
             return;
         }
 
         if (!permit.Granted)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(permit.RetryAfterMs / 1000.0)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(permit.RetryAfterMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
             await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
             return;
         }
@@ -144,8 +159,14 @@ internal sealed partial class WebSocketEndpoint(
             }
             catch (Exception ex)
             {
-                LogOpenFailed(ex, info.AgentKey, info.Pool);
-                await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "agent unavailable", CancellationToken.None);
+                // Accepted already (the session is the agent's observer): a cluster that cannot serve it now gets 1013
+                // (try again later), anything else 1011.
+                var unavailable = ClusterFailures.IsUnavailable(ex);
+                LogOpenFailed(ex, info.AgentKey, info.Pool, unavailable ? ClientSession.CloseTryAgainLater : ClientSession.CloseInternalError);
+                await socket.CloseOutputAsync(
+                    (WebSocketCloseStatus)(unavailable ? ClientSession.CloseTryAgainLater : ClientSession.CloseInternalError),
+                    unavailable ? "agent unavailable, try again" : "agent could not be opened",
+                    CancellationToken.None);
                 return;
             }
 
@@ -177,6 +198,12 @@ internal sealed partial class WebSocketEndpoint(
         }
     }
 
+    private Task RefuseUnavailableAsync(HttpContext context, string message)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(_options.UnavailableRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", message);
+    }
+
     private async Task RefuseAsync(HttpContext context, int status, string reason, string message)
     {
         metrics.Rejected(reason);
@@ -189,14 +216,17 @@ internal sealed partial class WebSocketEndpoint(
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a WebSocket upgrade with {Status} ({Reason}) from {Remote}")]
     private partial void LogRefused(int status, string reason, string? remote);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The quota grain could not admit a socket of tenant {Tenant}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The quota grain cannot be reached to admit a socket of tenant {Tenant}; refusing with 503")]
     private partial void LogQuotaUnavailable(Exception exception, string tenant);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {SocketId} of tenant {Tenant} opened on pool {Pool} as agent {Agent}")]
     private partial void LogOpened(string socketId, string tenant, string pool, string agent);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent} could not open on pool {Pool}; closing the socket with 1011")]
-    private partial void LogOpenFailed(Exception exception, string agent, string pool);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool} could not be looked up: the cluster cannot reach its grain now; refusing with 503")]
+    private partial void LogPoolLookupUnavailable(Exception exception, string pool);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent} could not open on pool {Pool}; closing the socket with {CloseCode}")]
+    private partial void LogOpenFailed(Exception exception, string agent, string pool, int closeCode);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {SocketId} closed before it was served: {Reason}")]
     private partial void LogClosedEarly(string socketId, string reason);

@@ -20,6 +20,8 @@ public sealed class GatewayOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(2), o.CloseTimeout);
         Assert.Equal(TimeSpan.FromSeconds(20), o.PermitRenewInterval);
         Assert.Equal(50, o.BudgetRequestSize);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.PoolLookupCacheTime);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.UnavailableRetryAfter);
         Assert.True(new GatewayOptionsValidator().Validate(null, o).Succeeded);
     }
 
@@ -40,11 +42,12 @@ public sealed class GatewayOptionsTests
             PermitRenewInterval = TimeSpan.Zero,
             BudgetRequestSize = 0,
             PoolLookupCacheTime = TimeSpan.Zero,
+            UnavailableRetryAfter = TimeSpan.FromMilliseconds(500),
         };
 
         var failures = new GatewayOptionsValidator().Validate(null, o).Failures!.ToList();
 
-        foreach (var name in new[] { "KeepAliveInterval", "KeepAliveTimeout", "MaxMessageBytes", "SendQueueCapacity", "SendQueueMaxBytes", "MaxInFlightPerSocket", "MaxSocketLifetime", "DrainTimeout", "CloseTimeout", "PermitRenewInterval", "BudgetRequestSize", "PoolLookupCacheTime" })
+        foreach (var name in new[] { "KeepAliveInterval", "KeepAliveTimeout", "MaxMessageBytes", "SendQueueCapacity", "SendQueueMaxBytes", "MaxInFlightPerSocket", "MaxSocketLifetime", "DrainTimeout", "CloseTimeout", "PermitRenewInterval", "BudgetRequestSize", "PoolLookupCacheTime", "UnavailableRetryAfter" })
         {
             Assert.Contains(failures, f => f.StartsWith($"Gateway:{name} ", StringComparison.Ordinal));
         }

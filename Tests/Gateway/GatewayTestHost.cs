@@ -103,30 +103,8 @@ internal sealed class GatewayTestHost : IAsyncDisposable
         => TestWebSocketClient.ConnectAsync(SocketUri(pool, agent: agent), o => o.SetRequestHeader("Authorization", "Bearer " + apiKey));
 
     /// <summary>Attempts an upgrade and returns the HTTP status of a refusal (101 when it was accepted).</summary>
-    public async Task<(HttpStatusCode Status, RetryConditionHeaderValue? RetryAfter)> TryUpgradeAsync(string? apiKey, string pool = "up", string? agent = null)
-    {
-        using var socket = new System.Net.WebSockets.ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        if (apiKey is not null)
-        {
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + apiKey);
-        }
-
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await socket.ConnectAsync(SocketUri(pool, agent: agent), cts.Token);
-            socket.Abort();
-            return (HttpStatusCode.SwitchingProtocols, null);
-        }
-        catch (System.Net.WebSockets.WebSocketException)
-        {
-            var retryAfter = socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true
-                ? RetryConditionHeaderValue.Parse(values.First())
-                : null;
-            return (socket.HttpStatusCode, retryAfter);
-        }
-    }
+    public Task<(HttpStatusCode Status, RetryConditionHeaderValue? RetryAfter)> TryUpgradeAsync(string? apiKey, string pool = "up", string? agent = null)
+        => WebSocketUpgrade.TryAsync(SocketUri(pool, agent: agent), apiKey);
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
 

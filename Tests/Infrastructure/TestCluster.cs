@@ -21,12 +21,14 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<IHost> _clients = [];
     private readonly bool _ownsRedis;
 
-    private TestCluster(RedisServer redis, bool ownsRedis, string clusterId, Action<ClusterOptions>? tune)
+    private TestCluster(RedisServer redis, bool ownsRedis, string clusterId, Action<ClusterOptions>? tune, Action<ISiloBuilder>? configure, IReadOnlyDictionary<string, string?>? settings)
     {
         Redis = redis;
         _ownsRedis = ownsRedis;
         ClusterId = clusterId;
         Tune = tune;
+        Configure = configure;
+        Settings = settings ?? new Dictionary<string, string?>();
     }
 
     /// <summary>Heartbeat of test silos: 100 ms.</summary>
@@ -47,13 +49,27 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Extra option changes for every silo.</summary>
     public Action<ClusterOptions>? Tune { get; }
 
+    /// <summary>Extra set-up of every silo (more grains, their services), after the test grains and Redis clustering.</summary>
+    public Action<ISiloBuilder>? Configure { get; }
+
+    /// <summary>Extra configuration of every silo (e.g. <c>Pools:*</c>).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
     /// <summary>The silos started so far (killed and stopped ones included).</summary>
     public IReadOnlyList<TestClusterSilo> Silos => _silos;
 
-    /// <summary>Starts <paramref name="silos"/> silos on <paramref name="redis"/> (or on a redis-server of its own).</summary>
-    public static async Task<TestCluster> StartAsync(int silos, RedisServer? redis = null, Action<ClusterOptions>? tune = null)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos on <paramref name="redis"/> (or on a redis-server of its own), each with the
+    /// test grains, <paramref name="settings"/> in its configuration and <paramref name="configure"/> applied.
+    /// </summary>
+    public static async Task<TestCluster> StartAsync(
+        int silos,
+        RedisServer? redis = null,
+        Action<ClusterOptions>? tune = null,
+        Action<ISiloBuilder>? configure = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var cluster = new TestCluster(redis ?? await RedisServer.StartNewAsync(), redis is null, "tc" + Guid.NewGuid().ToString("N")[..10], tune);
+        var cluster = new TestCluster(redis ?? await RedisServer.StartNewAsync(), redis is null, "tc" + Guid.NewGuid().ToString("N")[..10], tune, configure, settings);
         try
         {
             for (var i = 0; i < silos; i++)
@@ -79,8 +95,9 @@ public sealed class TestCluster : IAsyncDisposable
             ["Silo:ResponseTimeout"] = ResponseTimeout.ToString(),
             ["Silo:ShutdownTimeout"] = "00:00:05",
         });
+        builder.Configuration.AddInMemoryCollection(Settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseSilo(silo => silo
+        builder.UseSilo(silo => Configure?.Invoke(silo
             .AddGrains(typeof(TestCluster).Assembly)
             .UseRedisClustering(Redis.ConnectionString, o =>
             {
@@ -93,7 +110,7 @@ public sealed class TestCluster : IAsyncDisposable
                 o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
                 Tune?.Invoke(o);
             })
-            .AddRedisGrainStorage("Default"));
+            .AddRedisGrainStorage("Default")));
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
         var silo = new TestClusterSilo(host);
@@ -106,28 +123,31 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddClusterClient(o =>
-        {
-            o.ClusterId = ClusterId;
-            if (staticSilos is null)
-            {
-                o.RedisConnectionString = Redis.ConnectionString;
-            }
-            else
-            {
-                o.Silos = staticSilos.ToList();
-            }
-
-            o.RefreshInterval = Heartbeat;
-            o.ResponseTimeout = ResponseTimeout;
-            o.ConnectTimeout = TimeSpan.FromSeconds(1);
-            o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
-            o.UnreachableFor = DeathTimeout;
-        });
+        builder.Services.AddClusterClient(o => ConfigureClient(o, staticSilos));
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
         _clients.Add(host);
         return host.Services.GetRequiredService<IGrainFactory>();
+    }
+
+    /// <summary>Sets the options of a cluster client of this cluster (Redis, or the given endpoints only), with the test timings.</summary>
+    public void ConfigureClient(ClusterClientOptions o, IEnumerable<string>? staticSilos = null)
+    {
+        o.ClusterId = ClusterId;
+        if (staticSilos is null)
+        {
+            o.RedisConnectionString = Redis.ConnectionString;
+        }
+        else
+        {
+            o.Silos = staticSilos.ToList();
+        }
+
+        o.RefreshInterval = Heartbeat;
+        o.ResponseTimeout = ResponseTimeout;
+        o.ConnectTimeout = TimeSpan.FromSeconds(1);
+        o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
+        o.UnreachableFor = DeathTimeout;
     }
 
     /// <summary>The silos that are running.</summary>
@@ -202,6 +222,12 @@ public sealed class TestClusterSilo : IAsyncDisposable
 
     /// <summary>Number of activations on this silo.</summary>
     public int ActivationCount => Catalog.Count;
+
+    /// <summary>Number of activations of grain type <paramref name="grainType"/> (e.g. "agent") on this silo.</summary>
+    public int CountActivations(string grainType) => Catalog.Activations.Count(a => a.GrainId.Type == grainType);
+
+    /// <summary>Whether this silo holds an activation of <paramref name="grain"/>.</summary>
+    public bool Holds(GrainId grain) => Catalog.Find(grain) is not null;
 
     /// <summary>Kills the silo as a crash would: no more heartbeats, connections reset, nothing unregistered.</summary>
     public async Task KillAsync()

@@ -1,0 +1,59 @@
+using System.Net;
+using Conduit.Grains.Pools;
+using Conduit.Grains.Quotas;
+using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conduit.Tests.Gateway;
+
+/// <summary>
+/// A stand-alone gateway (cluster client) in front of a real silo on a real redis-server, the silo killed abruptly:
+/// until the cluster declares it dead, whatever needs its grains is answered as "unavailable, retry", not as a bug.
+/// </summary>
+public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    [Fact]
+    public async Task Upgrade_SiloOfItsGrainsKilled_503WithRetryAfterAndOpenSocketGetsUpstreamFailed_Issue3()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings)
+        {
+            ["Pools:up:Url"] = upstream.Url.ToString(),
+            ["Pools:up:MinConnections"] = "1",
+            ["Pools:other:Url"] = upstream.Url.ToString(),
+            ["Pools:other:MinConnections"] = "1",
+        };
+        // One silo: once it is killed nobody declares it dead, so the window of "crashed, not yet dead" stays open.
+        await using var cluster = await TestCluster.StartAsync(1, redis.Server, configure: ProductGrains, settings: settings);
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        await using var client = await gateway.ConnectAsync("up");
+        await client.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
+        Assert.Equal(1, JsonAssert.Parse(await client.ReceiveAsync()).GetProperty("result")[0].GetInt32());
+
+        await cluster.Silos[0].KillAsync();
+
+        // Open socket: the agent's silo is gone, so the request gets DESIGN's upstream-failed code, at once.
+        await client.SendAsync(JsonAssert.Request(2, "echo", "[2]"));
+        var failed = JsonAssert.Parse(await client.ReceiveAsync(TimeSpan.FromSeconds(4)));
+        Assert.Equal("2", JsonAssert.Id(failed));
+        Assert.Equal(-32004, JsonAssert.ErrorCode(failed));
+        Assert.Equal("up", failed.GetProperty("error").GetProperty("data").GetProperty("pool").GetString());
+
+        // Upgrade to a pool not looked up yet: the pool grain cannot be reached.
+        var (status, retryAfter) = await WebSocketUpgrade.TryAsync(gateway.SocketUri("other"), ClusterGateway.Key);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
+
+        // Upgrade to the pool cached as existing: the quota grain cannot be reached.
+        (status, retryAfter) = await WebSocketUpgrade.TryAsync(gateway.SocketUri("up"), ClusterGateway.Key);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
+    }
+
+    private static void ProductGrains(Conduit.Runtime.Hosting.ISiloBuilder silo)
+    {
+        silo.AddGrains(typeof(PoolOptions).Assembly);
+        silo.Services.AddConduitPools(silo.Configuration);
+        silo.Services.AddConduitQuotas(silo.Configuration);
+    }
+}
