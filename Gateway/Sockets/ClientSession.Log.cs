@@ -30,6 +30,9 @@ internal sealed partial class ClientSession
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding a message of socket {SocketId} to pool {Pool} failed")]
     private partial void LogForwardFailed(Exception exception, string socketId, string pool);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {Agent} of socket {SocketId} was activated again without its binding; opening it again")]
+    private partial void LogAgentReopened(string socketId, string agent);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding a message of socket {SocketId} to pool {Pool} failed: the cluster cannot serve it now ({Reason}); answered -32004")]
     private partial void LogForwardUnavailable(string socketId, string pool, string reason);
 }

@@ -142,7 +142,17 @@ internal sealed partial class ClientSession
         string? answer;
         try
         {
-            answer = await _agent.Send(item.Message!);
+            try
+            {
+                answer = await _agent.Send(item.Message!);
+            }
+            catch (AgentNotOpenException)
+            {
+                // The agent was activated again elsewhere (its silo died) and lost its binding: bind it again and resend once.
+                LogAgentReopened(Info.SocketId, Info.AgentKey);
+                await _agent.Open(OpenRequest, Observer!);
+                answer = await _agent.Send(item.Message!);
+            }
         }
         catch (TimeoutException)
         {

@@ -72,6 +72,12 @@ internal sealed partial class ClientSession : IAgentObserver
 
     public SessionInfo Info { get; }
 
+    /// <summary>This session as the agent's observer (a grain reference); set before the agent is opened.</summary>
+    public IAgentObserver? Observer { get; set; }
+
+    /// <summary>What the agent is opened with, at the upgrade and again when it lost its binding.</summary>
+    public AgentOpenRequest OpenRequest => new(Info.Pool, Info.Tenant, Info.SocketId);
+
     public string SocketId => Info.SocketId;
 
     /// <summary>Completes when the socket is closed and every loop of the session has ended.</summary>

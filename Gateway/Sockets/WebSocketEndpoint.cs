@@ -145,6 +145,7 @@ internal sealed partial class WebSocketEndpoint(
         Interlocked.Increment(ref traffic.OpenedSockets);
         Interlocked.Increment(ref metrics.OpenedSockets);
         var observer = grains.CreateObjectReference<IAgentObserver>(session);
+        session.Observer = observer;
         try
         {
             if (!sessions.TryAdd(session))
@@ -155,7 +156,7 @@ internal sealed partial class WebSocketEndpoint(
 
             try
             {
-                await agent.Open(new AgentOpenRequest(info.Pool, info.Tenant, info.SocketId), observer);
+                await agent.Open(session.OpenRequest, observer);
             }
             catch (Exception ex)
             {

@@ -6,7 +6,7 @@ namespace Conduit.Grains;
 /// One agent session, key "{tenant}/{agent}". The gateway hands it single JSON-RPC messages that it
 /// has already parsed and validated; the agent forwards them through its lease and answers with the
 /// client's own id. Failures come back as JSON-RPC error objects (see <see cref="JsonRpcErrorCodes"/>),
-/// never as exceptions.
+/// not as exceptions; the one exception is <see cref="AgentNotOpenException"/>, for an agent that lost its binding.
 /// </summary>
 public interface IAgentGrain : IGrainWithStringKey
 {
@@ -15,7 +15,8 @@ public interface IAgentGrain : IGrainWithStringKey
 
     /// <summary>
     /// Forwards one JSON-RPC request or notification (a single object, not a batch). Returns the response
-    /// JSON with the client's id, or null for a notification.
+    /// JSON with the client's id, or null for a notification. Throws <see cref="AgentNotOpenException"/> when the
+    /// agent is not open (a fresh activation after its silo died): open it again and resend.
     /// </summary>
     Task<string?> Send(string message);
 

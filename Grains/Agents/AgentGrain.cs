@@ -108,10 +108,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         var id = envelope.IdJson(utf8);
-        if (_pool is null || _info is not { Configured: true })
+        if (_pool is null)
         {
-            var reason = _pool is null ? "agent is not open" : $"pool '{_poolName}' is not configured";
-            return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, reason);
+            // A fresh activation (the previous one's silo died, or it was collected): the caller binds it again.
+            throw new AgentNotOpenException($"Agent '{_key}' is not open: it was activated again without its socket's binding; call Open and resend.");
+        }
+
+        if (_info is not { Configured: true })
+        {
+            return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured");
         }
 
         if (clientResponse)

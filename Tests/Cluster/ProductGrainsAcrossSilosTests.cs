@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Conduit.Grains;
+using Conduit.Grains.Pools;
+using Conduit.Grains.Quotas;
+using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Hosting;
+using Conduit.Runtime.Membership;
+using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Conduit.Tests.Cluster;
+
+/// <summary>
+/// Issue 3 with the product's own grains: a stand-alone gateway (cluster client) in front of two silos on a real
+/// redis-server that host the agent, pool, connection and quota grains, with pools pointed at a real upstream server.
+/// </summary>
+public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
+{
+    // Pools open their connections on demand (MinConnections 0), so connection grains are placed by hash over both
+    // silos; among several pools one surely has its first connection hashed away from its pool grain (1 - 2^-16).
+    private const int PoolCount = 16;
+    private const int AgentsPerSilo = 8;
+
+    // Requests must be answered again within the death timeout plus this margin (re-activation, reconnecting upstream).
+    private static readonly TimeSpan RecoveryBound = TestCluster.DeathTimeout + TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task JsonRpc_AgentsPoolAndConnectionsOnDifferentSilos_AnsweredAndAgainSoonAfterASiloIsKilled_Issue3()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
+        for (var i = 0; i < PoolCount; i++)
+        {
+            settings[$"Pools:p{i}:Url"] = upstream.Url.ToString();
+            settings[$"Pools:p{i}:MinConnections"] = "0";
+            settings[$"Pools:p{i}:MaxConnections"] = "2";
+            settings[$"Pools:p{i}:PreWarming"] = "false";
+        }
+
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var grains = cluster.Silos[0].GrainFactory;
+        var active = await ActiveSilosAsync(cluster);
+        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
+        var remoteConnection = pool + "/1";
+        var agents = active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
+            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+
+        // Many agents, each with several requests in flight.
+        var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
+        try
+        {
+            var answers = await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 5))).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.All(answers, a => Assert.Equal(5, a));
+
+            // The activations really are spread: agents on both silos, the pool on one, a connection in use on the other.
+            var agentsPerSilo = cluster.Silos.Select(s => s.CountActivations("agent")).ToList();
+            output.WriteLine($"pool {pool} on {poolHost.Address}; connection {remoteConnection} elsewhere; agents per silo {string.Join(" / ", agentsPerSilo)}");
+            Assert.Equal(agents.Count, agentsPerSilo.Sum());
+            Assert.Equal(2 * AgentsPerSilo, agents.Count);
+            Assert.All(agentsPerSilo, n => Assert.True(n > 0, $"agents per silo: {string.Join(" / ", agentsPerSilo)}"));
+            Assert.Equal(1, cluster.Silos.Count(s => s.Holds(new GrainId("pool", pool))));
+            Assert.False(poolHost.Holds(new GrainId("connection", remoteConnection)));
+            Assert.True((await grains.GetGrain<IConnectionGrain>(remoteConnection).GetReport()).Requests > 0, $"{remoteConnection} served no request");
+
+            // Kill the pool's silo abruptly: its agents, the pool and its connections there must come back on the other.
+            var victimAgents = agents.Where(a => poolHost.Holds(new GrainId("agent", "load/" + a))).ToList();
+            Assert.NotEmpty(victimAgents);
+            var killedAt = Stopwatch.GetTimestamp();
+            await poolHost.KillAsync();
+
+            var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], killedAt))).WaitAsync(TimeSpan.FromSeconds(30));
+            var slowest = recovered.Max();
+            output.WriteLine($"every agent answered again within {slowest.TotalMilliseconds:F0} ms of the kill");
+            Assert.True(slowest < RecoveryBound, $"an agent answered only {slowest} after the kill (death timeout {TestCluster.DeathTimeout})");
+            var survivor = cluster.RunningSilos.Single();
+            Assert.Equal(agents.Count, survivor.CountActivations("agent"));
+            Assert.True(survivor.Holds(new GrainId("pool", pool)));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    private static void ProductGrains(ISiloBuilder silo)
+    {
+        silo.AddGrains(typeof(PoolOptions).Assembly);
+        silo.Services.AddConduitPools(silo.Configuration);
+        silo.Services.AddConduitQuotas(silo.Configuration);
+    }
+
+    /// <summary>The active silos once every silo sees all of them.</summary>
+    private static async Task<IReadOnlyList<SiloAddress>> ActiveSilosAsync(TestCluster cluster)
+    {
+        await Eventually.TrueAsync(() => cluster.Silos.All(s => s.Service.Membership!.View.ActiveSilos.Count == cluster.Silos.Count), because: "the silos did not see each other");
+        return cluster.Silos[0].Service.Membership!.View.ActiveSilos;
+    }
+
+    /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
+    private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active)
+    {
+        for (var i = 0; i < PoolCount; i++)
+        {
+            var pool = "p" + i;
+            Assert.True((await grains.GetGrain<IPoolGrain>(pool).GetInfo()).Configured);
+            var poolHost = cluster.FindHost(new GrainId("pool", pool))!;
+            if (HashPlacement.Choose(new GrainId("connection", pool + "/1"), active) != poolHost.Address)
+            {
+                return (pool, poolHost);
+            }
+        }
+
+        throw new InvalidOperationException($"None of {PoolCount} pools has its first connection hashed to another silo than its pool grain (chance 2^-{PoolCount}).");
+    }
+
+    /// <summary>Sends <paramref name="requests"/> echo requests at once and counts the correct answers.</summary>
+    private static async Task<int> RoundTripAsync(TestWebSocketClient client, string agent, int requests)
+    {
+        for (var n = 0; n < requests; n++)
+        {
+            await client.SendAsync(Request($"{agent}-{n}", agent, n));
+        }
+
+        var correct = 0;
+        for (var n = 0; n < requests; n++)
+        {
+            using var answer = JsonDocument.Parse((await client.ReceiveAsync())!);
+            var id = answer.RootElement.GetProperty("id").GetString()!;
+            var echoed = answer.RootElement.TryGetProperty("result", out var result) ? result : default;
+            if (echoed.ValueKind == JsonValueKind.Array && echoed[0].GetString() == agent && id == $"{agent}-{echoed[1].GetInt32()}")
+            {
+                correct++;
+            }
+        }
+
+        return correct;
+    }
+
+    /// <summary>Sends one request at a time until one is answered with its result; each must be answered within the response timeout.</summary>
+    private static async Task<TimeSpan> UntilAnsweredAsync(TestWebSocketClient client, string agent, long killedAt)
+    {
+        string? lastError = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (Stopwatch.GetElapsedTime(killedAt) > RecoveryBound)
+            {
+                throw new TimeoutException($"{agent} got no answer within {RecoveryBound} of the kill; last error: {lastError}");
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            await client.SendAsync(Request($"{agent}-after-{attempt}", agent, attempt));
+            var text = await client.ReceiveAsync(TestCluster.ResponseTimeout + TimeSpan.FromSeconds(1));
+            Assert.True(Stopwatch.GetElapsedTime(started) < TestCluster.ResponseTimeout, $"{agent} waited {Stopwatch.GetElapsedTime(started)} for an answer");
+            using var answer = JsonDocument.Parse(text!);
+            Assert.Equal($"{agent}-after-{attempt}", answer.RootElement.GetProperty("id").GetString());
+            if (answer.RootElement.TryGetProperty("result", out _))
+            {
+                return Stopwatch.GetElapsedTime(killedAt);
+            }
+
+            // An error answer (the silo is not yet declared dead): try again shortly, as a client would.
+            lastError = text;
+            await Task.Delay(50);
+        }
+    }
+
+    private static string Request(string id, string agent, int n)
+        => $$"""{"jsonrpc":"2.0","id":"{{id}}","method":"echo","params":["{{agent}}",{{n}}]}""";
+}
