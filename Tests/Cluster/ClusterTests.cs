@@ -150,6 +150,25 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
     }
 
     [Fact]
+    public async Task SiloObserver_GrainOnOtherSiloCallsIt_ReceivesOneWayAndTwoWayCalls_Issue3()
+    {
+        // A gateway co-hosted in a silo registers its sockets as observers in that silo's process.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        await cluster.WhenAllActiveAsync();
+        var (home, other) = (cluster.Silos[0], cluster.Silos[1]);
+        var observer = new ProbeObserver();
+        var reference = home.GrainFactory.CreateObjectReference<IProbeObserver>(observer);
+        var keys = Enumerable.Range(0, 20).Select(i => "siloobs" + i).ToList();
+        await Task.WhenAll(keys.Select(k => home.GrainFactory.GetGrain<IObservableGrain>(k).Subscribe(reference)));
+        var remote = keys.First(k => other.Holds(new GrainId("observable", k)));
+
+        var echo = await home.GrainFactory.GetGrain<IObservableGrain>(remote).Publish(3).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("echo:done", echo);
+        Assert.Equal(["m0", "m1", "m2"], observer.Messages);
+    }
+
+    [Fact]
     public async Task RemoteCall_GrainThrows_CallerGetsTypeMessageAndRemoteStack_Issue3()
     {
         await using var cluster = await TestCluster.StartAsync(1, redis.Server);

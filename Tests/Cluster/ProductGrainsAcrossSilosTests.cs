@@ -44,7 +44,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         var grains = cluster.Silos[0].GrainFactory;
-        var active = await ActiveSilosAsync(cluster);
+        var active = await cluster.WhenAllActiveAsync();
         var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
         var remoteConnection = pool + "/1";
         var agents = active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
@@ -95,13 +95,6 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         silo.AddGrains(typeof(PoolOptions).Assembly);
         silo.Services.AddConduitPools(silo.Configuration);
         silo.Services.AddConduitQuotas(silo.Configuration);
-    }
-
-    /// <summary>The active silos once every silo sees all of them.</summary>
-    private static async Task<IReadOnlyList<SiloAddress>> ActiveSilosAsync(TestCluster cluster)
-    {
-        await Eventually.TrueAsync(() => cluster.Silos.All(s => s.Service.Membership!.View.ActiveSilos.Count == cluster.Silos.Count), because: "the silos did not see each other");
-        return cluster.Silos[0].Service.Membership!.View.ActiveSilos;
     }
 
     /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>

@@ -97,20 +97,23 @@ public sealed class TestCluster : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(Settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseSilo(silo => Configure?.Invoke(silo
-            .AddGrains(typeof(TestCluster).Assembly)
-            .UseRedisClustering(Redis.ConnectionString, o =>
-            {
-                o.ClusterId = ClusterId;
-                o.ListenAddress = "127.0.0.1";
-                o.SiloPort = 0;
-                o.HeartbeatInterval = Heartbeat;
-                o.DeathTimeout = DeathTimeout;
-                o.ConnectTimeout = TimeSpan.FromSeconds(1);
-                o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
-                Tune?.Invoke(o);
-            })
-            .AddRedisGrainStorage("Default")));
+        builder.UseSilo(silo =>
+        {
+            silo.AddGrains(typeof(TestCluster).Assembly)
+                .UseRedisClustering(Redis.ConnectionString, o =>
+                {
+                    o.ClusterId = ClusterId;
+                    o.ListenAddress = "127.0.0.1";
+                    o.SiloPort = 0;
+                    o.HeartbeatInterval = Heartbeat;
+                    o.DeathTimeout = DeathTimeout;
+                    o.ConnectTimeout = TimeSpan.FromSeconds(1);
+                    o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
+                    Tune?.Invoke(o);
+                })
+                .AddRedisGrainStorage("Default");
+            Configure?.Invoke(silo);
+        });
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
         var silo = new TestClusterSilo(host);
@@ -148,6 +151,17 @@ public sealed class TestCluster : IAsyncDisposable
         o.ConnectTimeout = TimeSpan.FromSeconds(1);
         o.RedisOperationTimeout = TimeSpan.FromSeconds(1);
         o.UnreachableFor = DeathTimeout;
+    }
+
+    /// <summary>Waits until every running silo sees all running silos as active (at most 10 s); returns them as the first one sees them.</summary>
+    public async Task<IReadOnlyList<SiloAddress>> WhenAllActiveAsync()
+    {
+        var running = RunningSilos.ToList();
+        await Eventually.TrueAsync(
+            () => running.All(s => s.Service.Membership!.View.ActiveSilos.Count == running.Count),
+            TimeSpan.FromSeconds(10),
+            "the silos did not all see each other as active");
+        return running[0].Service.Membership!.View.ActiveSilos;
     }
 
     /// <summary>The silos that are running.</summary>

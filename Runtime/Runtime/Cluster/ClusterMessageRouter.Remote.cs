@@ -48,11 +48,43 @@ internal sealed partial class ClusterMessageRouter
             return;
         }
 
+        if (ObserverRegistry.FindHomeSilo(message.Target) is { } home)
+        {
+            // Registered in another silo (a co-hosted gateway's socket): the call goes to that silo, which dispatches it.
+            if (_transport!.TryGetOpenConnection(home, out var open))
+            {
+                SendOver(open, message, silo: null);
+            }
+            else
+            {
+                _ = SendToObserverSiloAsync(home, message);
+            }
+
+            return;
+        }
+
         var runtimeId = message.Target.Key.Split('/')[0];
         var connection = _transport!.FindClient(runtimeId);
         if (connection is null)
         {
             message.Reply(null, new SiloUnavailableException($"Observer {message.Target}: its client is not connected to this silo."));
+            return;
+        }
+
+        SendOver(connection, message, silo: null);
+    }
+
+    private async Task SendToObserverSiloAsync(SiloAddress home, Message message)
+    {
+        FrameConnection connection;
+        try
+        {
+            connection = await _transport!.GetSiloConnectionAsync(home);
+        }
+        catch (Exception e)
+        {
+            // Never re-placed: an observer lives only where it was registered.
+            message.Reply(null, new SiloUnavailableException($"Observer {message.Target}: its silo {home} is unreachable: {e.Message}", e));
             return;
         }
 

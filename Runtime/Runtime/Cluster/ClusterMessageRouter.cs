@@ -66,6 +66,11 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         _self = self;
         _catalog = catalog;
         _unreachableFor = unreachableFor;
+        if (self is not null)
+        {
+            _observers.SetHomeSilo(self);
+        }
+
         transport.RequestReceived = OnRemoteRequest;
         if (catalog is not null)
         {

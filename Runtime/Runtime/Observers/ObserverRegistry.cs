@@ -10,7 +10,9 @@ namespace Conduit.Runtime.Observers;
 /// <summary>
 /// Local objects that grains may call (observers). Each observer has its own serial scheduler, so its
 /// calls start one at a time in the order they arrived; they are not turn-based beyond that.
-/// Observer ids are "{runtime id}/{guid}" so that a cluster can route calls back to their process.
+/// Observer ids are "{runtime id}/{guid}" so that a cluster can route calls back to their process: a client's
+/// calls come back over its own connections; in a silo (a co-hosted gateway) the id also names the silo,
+/// "{runtime id}~{silo address}/{guid}", so that grains on other silos can reach it.
 /// </summary>
 internal sealed partial class ObserverRegistry(ILogger<ObserverRegistry> logger)
 {
@@ -19,9 +21,22 @@ internal sealed partial class ObserverRegistry(ILogger<ObserverRegistry> logger)
 
     private readonly ConcurrentDictionary<string, Entry> _byKey = new(StringComparer.Ordinal);
     private readonly ConditionalWeakTable<object, string> _keys = new();
+    private string _prefix = string.Empty;
 
     /// <summary>Identifies this process's runtime in observer ids.</summary>
     public string RuntimeId { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Names the silo this registry lives in, in the ids of observers registered from now on (set when the silo joins).</summary>
+    public void SetHomeSilo(Membership.SiloAddress silo) => Volatile.Write(ref _prefix, "~" + silo);
+
+    /// <summary>The silo that hosts <paramref name="observer"/>, if it was registered in a silo (not a client).</summary>
+    public static Membership.SiloAddress? FindHomeSilo(GrainId observer)
+    {
+        var key = observer.Key;
+        var slash = key.IndexOf('/');
+        var tilde = key.IndexOf('~');
+        return tilde > 0 && tilde < slash ? Membership.SiloAddress.Parse(key[(tilde + 1)..slash]) : null;
+    }
 
     /// <summary>Number of registered observers.</summary>
     public int Count => _byKey.Count;
@@ -29,7 +44,7 @@ internal sealed partial class ObserverRegistry(ILogger<ObserverRegistry> logger)
     /// <summary>Registers <paramref name="target"/> (once; a second call returns the same id).</summary>
     public GrainId Register(object target, GrainInterface grainInterface)
     {
-        var key = _keys.GetValue(target, _ => $"{RuntimeId}/{Guid.NewGuid():N}");
+        var key = _keys.GetValue(target, _ => $"{RuntimeId}{Volatile.Read(ref _prefix)}/{Guid.NewGuid():N}");
         _byKey.TryAdd(key, new Entry(target, grainInterface, new ActivationTaskScheduler(target)));
         return new GrainId(ObserverGrainType, key);
     }
