@@ -127,10 +127,12 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Send_NotOpenedOrUnknownPool_ErrorObjects()
+    public async Task Send_NotOpenedThrowsAgentNotOpen_UnknownPoolErrorObjects()
     {
+        // Not open (e.g. activated again after its silo died): the caller is told to open it again, nothing is sent.
         var stranger = _host.Grains.GetGrain<IAgentGrain>("t1/never-opened");
-        Assert.Contains("-32603", await stranger.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        await Assert.ThrowsAsync<AgentNotOpenException>(() => stranger.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Equal(0, _host.Upstream.TotalReceived);
 
         var lost = _host.Grains.GetGrain<IAgentGrain>("t1/lost");
         await lost.Open(new AgentOpenRequest("missing", "t1", "x"), _host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
