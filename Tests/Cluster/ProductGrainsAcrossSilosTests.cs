@@ -90,6 +90,40 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         }
     }
 
+    [Fact]
+    public async Task SessionMode_ConnectionOnOtherSiloThanAgent_UpstreamNotificationsReachTheClient_Issue3()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings)
+        {
+            ["Pools:s:Url"] = upstream.Url.ToString(),
+            ["Pools:s:Mode"] = "Session",
+            ["Pools:s:MinConnections"] = "0",
+            ["Pools:s:MaxConnections"] = "1",
+            ["Pools:s:PreWarming"] = "false",
+        };
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var active = await cluster.WhenAllActiveAsync();
+        // The one connection grain of the pool is placed by hash; the agent is chosen to hash to the other silo.
+        var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
+        var agent = Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
+        await using var client = await gateway.ConnectAsync("s", agent);
+
+        await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"notify_me","params":{"count":3}}""");
+        var received = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            received.Add((await client.ReceiveAsync())!);
+        }
+
+        Assert.Single(received, r => r.Contains("\"result\":\"ok\"", StringComparison.Ordinal));
+        Assert.Equal(3, received.Count(r => r.Contains("\"method\":\"notify\"", StringComparison.Ordinal)));
+        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
+        var connectionHost = cluster.FindHost(new GrainId("connection", "s/1"))!;
+        Assert.NotEqual(agentHost.Address, connectionHost.Address);
+    }
+
     private static void ProductGrains(ISiloBuilder silo)
     {
         silo.AddGrains(typeof(PoolOptions).Assembly);
