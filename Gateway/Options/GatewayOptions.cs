@@ -38,4 +38,10 @@ public sealed class GatewayOptions
 
     /// <summary>How long the answer "this pool exists / does not" is cached. Default 10 s.</summary>
     public TimeSpan PoolLookupCacheTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// SHA-256 hex hashes of the keys that open the operator endpoints (<c>/dashboard</c>, <c>/metrics</c>,
+    /// <c>/api/usage/*</c>). Empty (default): those endpoints answer loopback clients only.
+    /// </summary>
+    public List<string> AdminKeyHashes { get; set; } = [];
 }
