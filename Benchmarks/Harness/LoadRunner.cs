@@ -13,6 +13,12 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
 {
     /// <summary>Operations per second.</summary>
     public double Throughput => Operations / Elapsed.TotalSeconds;
+
+    /// <summary>
+    /// CPU time of this process (all threads, user + kernel) per operation during the phase, when measured; less
+    /// sensitive than throughput to other load on a shared machine. Work done in other processes is not in it.
+    /// </summary>
+    public TimeSpan? CpuPerOperation { get; init; }
 }
 
 /// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
@@ -23,8 +29,9 @@ public static class LoadRunner
     {
         await RunPhaseAsync(callers, duration / 5, operation, recorder: null);
         var recorder = new LatencyRecorder();
+        var cpu = CpuClock.Start();
         var (ops, elapsed) = await RunPhaseAsync(callers, duration, operation, recorder);
-        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99));
+        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99)) { CpuPerOperation = cpu.PerOperation(ops) };
     }
 
     private static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
@@ -56,4 +63,19 @@ public static class LoadRunner
         await Task.WhenAll(tasks);
         return (ops, Stopwatch.GetElapsedTime(start));
     }
+}
+
+/// <summary>Measures this process's CPU time over a phase.</summary>
+public readonly struct CpuClock
+{
+    private readonly TimeSpan _start;
+
+    private CpuClock(TimeSpan start) => _start = start;
+
+    /// <summary>Starts measuring.</summary>
+    public static CpuClock Start() => new(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
+
+    /// <summary>CPU time since <see cref="Start"/> divided by <paramref name="operations"/>.</summary>
+    public TimeSpan? PerOperation(long operations)
+        => operations == 0 ? null : (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _start) / operations;
 }

@@ -17,15 +17,12 @@ public static class DashboardEndpoints
     });
 
     /// <summary>Maps <c>/dashboard</c>.</summary>
-    public static IEndpointRouteBuilder MapConduitDashboard(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapGet("/dashboard", (HttpContext context) =>
+    public static RouteHandlerBuilder MapConduitDashboard(this IEndpointRouteBuilder endpoints)
+        => endpoints.MapGet("/dashboard", (HttpContext context) =>
         {
             // The page loads nothing from elsewhere; say so to the browser.
             context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'";
             context.Response.Headers.CacheControl = "no-cache";
             return Results.Bytes(_page.Value, "text/html; charset=utf-8");
         });
-        return endpoints;
-    }
 }

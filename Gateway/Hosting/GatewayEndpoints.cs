@@ -1,3 +1,4 @@
+using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Dashboard;
 using Conduit.Gateway.Health;
 using Conduit.Gateway.Metrics;
@@ -18,7 +19,8 @@ public static class GatewayEndpoints
 {
     /// <summary>
     /// Maps <c>/ws/{pool}</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/health/websocket</c>, <c>/metrics</c>,
-    /// <c>/api/usage/tenants</c> and <c>/api/usage/pools</c>. Needs <see cref="GatewayServiceCollectionExtensions.AddConduitGateway"/>.
+    /// <c>/api/usage/tenants</c> and <c>/api/usage/pools</c> (the operator endpoints behind the admin key, or loopback
+    /// only without one: see <see cref="AdminAccess"/>). Needs <see cref="GatewayServiceCollectionExtensions.AddConduitGateway"/>.
     /// </summary>
     public static IEndpointRouteBuilder MapConduitGateway(this IEndpointRouteBuilder endpoints)
     {
@@ -30,7 +32,7 @@ public static class GatewayEndpoints
         var webSockets = pipeline.Build();
         endpoints.Map("/ws/{pool}", webSockets).WithDisplayName("Conduit WebSocket gateway");
 
-        endpoints.MapConduitDashboard();
+        endpoints.MapConduitDashboard().RequireAdmin();
         endpoints.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         endpoints.MapGet("/health/ready", async (HealthReporter health, CancellationToken ct) =>
         {
@@ -43,9 +45,9 @@ public static class GatewayEndpoints
             return Results.Json(report, statusCode: report.Status == "healthy" ? 200 : 503);
         });
         endpoints.MapGet("/metrics", (PrometheusExporter exporter) =>
-            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).RequireAdmin();
         endpoints.MapGet("/api/usage/tenants", async (IGrainFactory grains) =>
-            Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage()));
+            Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage())).RequireAdmin();
         endpoints.MapGet("/api/usage/pools", async (GatewayMetrics metrics, IPoolHealthSource poolHealth, CancellationToken ct) =>
         {
             IReadOnlyList<PoolHealthView> health;
@@ -72,7 +74,7 @@ public static class GatewayEndpoints
                     Volatile.Read(ref t.InFlight),
                     health.FirstOrDefault(h => h.Pool == name));
             }).ToList());
-        });
+        }).RequireAdmin();
         return endpoints;
     }
 }

@@ -44,4 +44,10 @@ public sealed class GatewayOptions
     /// not yet declared dead, Redis down). Default 5 s (range 1 s - 5 min), about half of the default death timeout.
     /// </summary>
     public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// SHA-256 hex hashes of the keys that open the operator endpoints (<c>/dashboard</c>, <c>/metrics</c>,
+    /// <c>/api/usage/*</c>). Empty (default): those endpoints answer loopback clients only.
+    /// </summary>
+    public List<string> AdminKeyHashes { get; set; } = [];
 }

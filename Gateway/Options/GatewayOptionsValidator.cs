@@ -45,6 +45,14 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"Gateway:BudgetRequestSize must be at least 1 (was {o.BudgetRequestSize}).");
         }
 
+        for (var i = 0; i < o.AdminKeyHashes.Count; i++)
+        {
+            if (!Authentication.ApiKeyHash.TryParseHex(o.AdminKeyHashes[i], out _))
+            {
+                errors.Add($"Gateway:AdminKeyHashes:{i} must be the 64-character hex SHA-256 of a key (was '{o.AdminKeyHashes[i]}').");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Conduit.Grains.JsonRpc;
 using Conduit.Runtime;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conduit.Grains.Agents;
 
@@ -18,14 +19,11 @@ namespace Conduit.Grains.Agents;
 [Reentrant]
 internal sealed partial class AgentGrain : Grain, IAgentGrain
 {
-    /// <summary>How long a request id is remembered (DESIGN section 5).</summary>
-    public static readonly TimeSpan DedupWindow = TimeSpan.FromSeconds(300);
-
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
 
     private readonly TimeProvider _time;
     private readonly ILogger<AgentGrain> _logger;
-    private readonly Dictionary<string, DedupEntry> _dedup = new(StringComparer.Ordinal);
+    private readonly DedupCache _dedup;
     private string _key = string.Empty;
     private string? _poolName;
     private IPoolGrain? _pool;
@@ -40,8 +38,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private DateTimeOffset _lastActivity;
     private DateTimeOffset _lastRenew;
 
-    public AgentGrain(TimeProvider time, ILogger<AgentGrain> logger)
+    public AgentGrain(IOptions<AgentOptions> options, TimeProvider time, ILogger<AgentGrain> logger)
     {
+        _dedup = new DedupCache(options.Value);
         _time = time;
         _logger = logger;
     }
@@ -132,20 +131,16 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         var now = _time.GetUtcNow();
-        if (_dedup.TryGetValue(id, out var seen) && now - seen.SeenAt < DedupWindow)
+        if (_dedup.TryGet(id, now, out var seen))
         {
             LogDuplicate(_logger, _key, id);
             return (await seen.Response).Response;
         }
 
-        var entry = new DedupEntry(ForwardAsync(message, id), now);
-        _dedup[id] = entry;
+        var entry = new DedupEntry(id, ForwardAsync(message, id), now);
+        _dedup.Add(entry, now);
         var result = await entry.Response;
-        if (!result.Cacheable && _dedup.TryGetValue(id, out var current) && ReferenceEquals(current, entry))
-        {
-            _dedup.Remove(id);
-        }
-
+        _dedup.Completed(entry, result);
         return result.Response;
     }
 
@@ -348,15 +343,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
     private Task PruneAsync()
     {
-        var now = _time.GetUtcNow();
-        foreach (var (id, entry) in _dedup.ToList())
-        {
-            if (now - entry.SeenAt >= DedupWindow && entry.Response.IsCompleted)
-            {
-                _dedup.Remove(id);
-            }
-        }
-
+        _dedup.Trim(_time.GetUtcNow());
         return Task.CompletedTask;
     }
 

@@ -1,7 +1,7 @@
 namespace Conduit.Grains.Agents;
 
 /// <summary>A request id seen by an agent: its (possibly still running) response and when it arrived.</summary>
-internal sealed record DedupEntry(Task<ForwardResult> Response, DateTimeOffset SeenAt);
+internal sealed record DedupEntry(string Id, Task<ForwardResult> Response, DateTimeOffset SeenAt);
 
 /// <summary>A forwarded request's response and whether it may be served again from the cache.</summary>
 /// <param name="Response">The response JSON with the client's id, or null for a notification.</param>

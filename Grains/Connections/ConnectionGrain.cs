@@ -352,8 +352,15 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     private void OnSocketEnded(long generation, string reason)
     {
         // Called on a socket loop's thread: get a turn by calling ourselves.
+        // While the silo shuts down the call is refused; the deactivation closes the socket anyway, so that is no failure.
         _self.SocketClosed(generation, reason).ContinueWith(
-            t => LogSelfCallFailed(_logger, _key, t.Exception!.GetBaseException()),
+            t =>
+            {
+                if (t.Exception!.GetBaseException() is not SiloUnavailableException)
+                {
+                    LogSelfCallFailed(_logger, _key, t.Exception.GetBaseException());
+                }
+            },
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);

@@ -51,4 +51,18 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.DoesNotMatch(new Regex("(src|href)=\"https?://"), html);
         Assert.Contains("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
     }
+
+    [Fact]
+    public async Task Dashboard_WithAdminKeyInItsUrl_SendsItOnWithItsOwnRequests()
+    {
+        const string adminKey = "dashboard-admin-key";
+        await using var guarded = await GatewayTestHost.StartAsync(new() { ["Gateway:AdminKeyHashes:0"] = Conduit.Gateway.Authentication.ApiKeyHash.ComputeHex(adminKey) });
+
+        var dom = await HeadlessChromium.DumpDomAsync(new Uri(guarded.BaseUri, "dashboard?admin_key=" + adminKey), TimeSpan.FromSeconds(5));
+
+        // Had the page's fetches gone without the key, /api/usage would have answered 401 and the page shown an error.
+        Assert.Matches(new Regex("data-refreshes=\"[1-9]"), dom);
+        Assert.Contains("<div id=\"error\"></div>", dom);
+        Assert.Contains("<tr data-key=\"up\">", dom);
+    }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Conduit.Grains;
+using Conduit.Grains.Agents;
 using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Pools;
 
@@ -182,5 +184,24 @@ public sealed class AgentGrainTests : IAsyncLifetime
     {
         var agent = await OpenAgentAsync("t1/stray-response");
         Assert.Contains("-32600", await agent.Send("""{"jsonrpc":"2.0","id":"x","result":1}"""));
+    }
+
+    [Fact]
+    public async Task Send_MoreIdsThanDedupMaxEntries_OldestForgottenNewestStillDeduplicated()
+    {
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?> { ["MinConnections"] = "1" },
+            services: s => s.Configure<AgentOptions>(o => o.DedupMaxEntries = 2));
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/bounded");
+        await agent.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+
+        foreach (var id in new[] { 1, 2, 3, 1, 3 })
+        {
+            Assert.Contains("result", await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo"}"""));
+        }
+
+        // 1, 2, 3 went upstream; the repeated 1 had been pushed out by 3 (at most 2 remembered) and went again;
+        // the repeated 3 was answered from the cache.
+        Assert.Equal(4, host.Upstream.CountOf("echo"));
     }
 }
