@@ -24,7 +24,7 @@ internal sealed partial class ClientSession : IAgentObserver
     public const int CloseTryAgainLater = 1013;
     private const int CloseAborted = 1006;
 
-    private readonly WebSocket _socket;
+    private WebSocket _socket = null!;
     private readonly IAgentGrain _agent;
     private readonly QuotaClient _quota;
     private readonly GatewayMetrics _metrics;
@@ -48,7 +48,6 @@ internal sealed partial class ClientSession : IAgentObserver
     private ITimer? _forceCloseTimer;
 
     public ClientSession(
-        WebSocket socket,
         SessionInfo info,
         IAgentGrain agent,
         QuotaClient quota,
@@ -57,7 +56,6 @@ internal sealed partial class ClientSession : IAgentObserver
         TimeProvider time,
         ILogger logger)
     {
-        _socket = socket;
         Info = info;
         _agent = agent;
         _quota = quota;
@@ -87,7 +85,10 @@ internal sealed partial class ClientSession : IAgentObserver
 
     public int QueuedMessages => _queue.Count;
 
-    /// <summary>Serves the socket until it closes.</summary>
+    /// <summary>The accepted socket (the session exists before it, as the agent's observer, so the agent is opened before the upgrade).</summary>
+    public void Attach(WebSocket socket) => _socket = socket;
+
+    /// <summary>Serves the socket (see <see cref="Attach"/>) until it closes.</summary>
     public async Task RunAsync()
     {
         using var lifetime = _time.CreateTimer(static s => ((ClientSession)s!).OnLifetimeReached(), this, Info.Lifetime, Timeout.InfiniteTimeSpan);
@@ -167,7 +168,7 @@ internal sealed partial class ClientSession : IAgentObserver
         {
         }
 
-        _socket.Abort();
+        _socket?.Abort(); // not attached yet when the agent closed the session before the upgrade
         _queue.Complete();
     }
 

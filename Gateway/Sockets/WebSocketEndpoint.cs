@@ -16,7 +16,7 @@ namespace Conduit.Gateway.Sockets;
 /// <summary>
 /// <c>GET /ws/{pool}</c>: checks key, pool, agent id and the tenant's socket quota before the upgrade (401, 404,
 /// 400, 429 with Retry-After, 503 while draining, 503 with Retry-After when a grain it needs cannot be reached now),
-/// then serves the socket as a <see cref="ClientSession"/>.
+/// opens the agent, then accepts and serves the socket as a <see cref="ClientSession"/>.
 /// </summary>
 internal sealed partial class WebSocketEndpoint(
     ApiKeyStore keys,
@@ -133,41 +133,40 @@ internal sealed partial class WebSocketEndpoint(
     private async Task ServeAsync(HttpContext context, SessionInfo info)
     {
         var agent = grains.GetGrain<IAgentGrain>(info.AgentKey);
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            KeepAliveInterval = _options.KeepAliveInterval,
-            KeepAliveTimeout = _options.KeepAliveTimeout,
-            DangerousEnableCompression = false,
-        });
-        var session = new ClientSession(socket, info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
-        var traffic = metrics.ForPool(info.Pool);
-        Interlocked.Increment(ref traffic.ActiveSockets);
-        Interlocked.Increment(ref traffic.OpenedSockets);
-        Interlocked.Increment(ref metrics.OpenedSockets);
+        var session = new ClientSession(info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
         var observer = grains.CreateObjectReference<IAgentObserver>(session);
         session.Observer = observer;
+        var traffic = metrics.ForPool(info.Pool);
+        var accepted = false;
         try
         {
-            if (!sessions.TryAdd(session))
-            {
-                await socket.CloseOutputAsync((WebSocketCloseStatus)ClientSession.CloseGoingAway, "gateway draining", CancellationToken.None);
-                return;
-            }
-
+            // Opened before the upgrade, so that a cluster that cannot reach the agent right now refuses with 503
+            // instead of accepting a socket it cannot serve; a genuine error is a 500.
             try
             {
                 await agent.Open(session.OpenRequest, observer);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
             {
-                // Accepted already (the session is the agent's observer): a cluster that cannot serve it now gets 1013
-                // (try again later), anything else 1011.
-                var unavailable = ClusterFailures.IsUnavailable(ex);
-                LogOpenFailed(ex, info.AgentKey, info.Pool, unavailable ? ClientSession.CloseTryAgainLater : ClientSession.CloseInternalError);
-                await socket.CloseOutputAsync(
-                    (WebSocketCloseStatus)(unavailable ? ClientSession.CloseTryAgainLater : ClientSession.CloseInternalError),
-                    unavailable ? "agent unavailable, try again" : "agent could not be opened",
-                    CancellationToken.None);
+                LogOpenUnavailable(ex, info.AgentKey, info.Pool);
+                await RefuseUnavailableAsync(context, "The agent cannot be reached right now; try again.");
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = _options.KeepAliveInterval,
+                KeepAliveTimeout = _options.KeepAliveTimeout,
+                DangerousEnableCompression = false,
+            });
+            session.Attach(socket);
+            accepted = true;
+            Interlocked.Increment(ref traffic.ActiveSockets);
+            Interlocked.Increment(ref traffic.OpenedSockets);
+            Interlocked.Increment(ref metrics.OpenedSockets);
+            if (!sessions.TryAdd(session))
+            {
+                await socket.CloseOutputAsync((WebSocketCloseStatus)ClientSession.CloseGoingAway, "gateway draining", CancellationToken.None);
                 return;
             }
 
@@ -180,8 +179,12 @@ internal sealed partial class WebSocketEndpoint(
         }
         finally
         {
-            sessions.Remove(session);
-            Interlocked.Decrement(ref traffic.ActiveSockets);
+            if (accepted)
+            {
+                sessions.Remove(session);
+                Interlocked.Decrement(ref traffic.ActiveSockets);
+            }
+
             grains.DeleteObjectReference<IAgentObserver>(session);
             await CloseAgentAsync(agent, info);
         }
@@ -226,8 +229,8 @@ internal sealed partial class WebSocketEndpoint(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool} could not be looked up: the cluster cannot reach its grain now; refusing with 503")]
     private partial void LogPoolLookupUnavailable(Exception exception, string pool);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent} could not open on pool {Pool}; closing the socket with {CloseCode}")]
-    private partial void LogOpenFailed(Exception exception, string agent, string pool, int closeCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent} could not be opened on pool {Pool}: the cluster cannot reach it now; refusing with 503")]
+    private partial void LogOpenUnavailable(Exception exception, string agent, string pool);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Socket {SocketId} closed before it was served: {Reason}")]
     private partial void LogClosedEarly(string socketId, string reason);

@@ -1,6 +1,8 @@
 using System.Net;
 using Conduit.Grains.Pools;
 using Conduit.Grains.Quotas;
+using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
 using Conduit.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -46,6 +48,32 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
 
         // Upgrade to the pool cached as existing: the quota grain cannot be reached.
         (status, retryAfter) = await WebSocketUpgrade.TryAsync(gateway.SocketUri("up"), ClusterGateway.Key);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task Upgrade_AgentWouldLiveOnKilledSilo_503WithRetryAfterBeforeTheUpgrade_Issue3()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings) { ["Pools:up:Url"] = upstream.Url.ToString(), ["Pools:up:MinConnections"] = "1" };
+        // A long death timeout keeps the killed silo "crashed but not yet dead" for the whole test.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.DeathTimeout = TimeSpan.FromSeconds(60), ProductGrains, settings);
+        var active = await cluster.WhenAllActiveAsync();
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        await using (var first = await gateway.ConnectAsync("up"))
+        {
+            // The pool is now known to the gateway and the quota grain is active somewhere.
+            await first.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
+            Assert.Equal(1, JsonAssert.Parse(await first.ReceiveAsync()).GetProperty("result")[0].GetInt32());
+        }
+
+        var victim = cluster.Silos.Single(s => !s.Holds(new GrainId("quota", "global")));
+        var agent = Enumerable.Range(0, 1000).Select(i => "a" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == victim.Address);
+        await victim.KillAsync();
+
+        var (status, retryAfter) = await WebSocketUpgrade.TryAsync(gateway.SocketUri("up", agent), ClusterGateway.Key);
+
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
     }
