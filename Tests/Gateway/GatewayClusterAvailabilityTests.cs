@@ -53,7 +53,7 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
     }
 
     [Fact]
-    public async Task Upgrade_AgentWouldLiveOnKilledSilo_503WithRetryAfterBeforeTheUpgrade_Issue3()
+    public async Task Upgrade_AgentLivesOnKilledSilo_503WithRetryAfterBeforeTheUpgrade_Issue3()
     {
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings) { ["Pools:up:Url"] = upstream.Url.ToString(), ["Pools:up:MinConnections"] = "1" };
@@ -61,21 +61,26 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
         await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.DeathTimeout = TimeSpan.FromSeconds(60), ProductGrains, settings);
         var active = await cluster.WhenAllActiveAsync();
         await using var gateway = await ClusterGateway.StartAsync(cluster);
-        await using (var first = await gateway.ConnectAsync("up"))
-        {
-            // The pool is now known to the gateway and the quota grain is active somewhere.
-            await first.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
-            Assert.Equal(1, JsonAssert.Parse(await first.ReceiveAsync()).GetProperty("result")[0].GetInt32());
-        }
+        await EchoOnceAsync(gateway, agent: null); // the pool is now known to the gateway and the quota grain is active
 
+        // A client whose agent lives on the silo that will crash (not the quota grain's silo) reconnects after the crash.
         var victim = cluster.Silos.Single(s => !s.Holds(new GrainId("quota", "global")));
         var agent = Enumerable.Range(0, 1000).Select(i => "a" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == victim.Address);
+        await EchoOnceAsync(gateway, agent);
+        Assert.True(victim.Holds(new GrainId("agent", "load/" + agent)));
         await victim.KillAsync();
 
         var (status, retryAfter) = await WebSocketUpgrade.TryAsync(gateway.SocketUri("up", agent), ClusterGateway.Key);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal(TimeSpan.FromSeconds(5), retryAfter?.Delta);
+    }
+
+    private static async Task EchoOnceAsync(ClusterGateway gateway, string? agent)
+    {
+        await using var client = await gateway.ConnectAsync("up", agent);
+        await client.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
+        Assert.Equal(1, JsonAssert.Parse(await client.ReceiveAsync()).GetProperty("result")[0].GetInt32());
     }
 
     private static void ProductGrains(Conduit.Runtime.Hosting.ISiloBuilder silo)
