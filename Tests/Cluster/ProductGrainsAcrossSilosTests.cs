@@ -174,12 +174,12 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     /// <summary>Sends one request at a time until one is answered with its result; each must be answered within the response timeout.</summary>
     private static async Task<TimeSpan> UntilAnsweredAsync(TestWebSocketClient client, string agent, long killedAt)
     {
-        string? lastError = null;
+        var errors = new List<string>();
         for (var attempt = 0; ; attempt++)
         {
             if (Stopwatch.GetElapsedTime(killedAt) > RecoveryBound)
             {
-                throw new TimeoutException($"{agent} got no answer within {RecoveryBound} of the kill; last error: {lastError}");
+                throw new TimeoutException($"{agent} got no answer within {RecoveryBound} of the kill; errors (ms after the kill: code): {Summary(errors)}");
             }
 
             var started = Stopwatch.GetTimestamp();
@@ -194,10 +194,14 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             }
 
             // An error answer (the silo is not yet declared dead): try again shortly, as a client would.
-            lastError = text;
+            var error = answer.RootElement.GetProperty("error");
+            errors.Add($"{Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds:F0}: {error.GetProperty("code").GetInt32()} {error.GetProperty("message").GetString()}");
             await Task.Delay(50);
         }
     }
+
+    private static string Summary(List<string> errors)
+        => errors.Count <= 6 ? string.Join("; ", errors) : string.Join("; ", errors.Take(3)) + $"; ... ({errors.Count - 6} more); " + string.Join("; ", errors.TakeLast(3));
 
     private static string Request(string id, string agent, int n)
         => $$"""{"jsonrpc":"2.0","id":"{{id}}","method":"echo","params":["{{agent}}",{{n}}]}""";

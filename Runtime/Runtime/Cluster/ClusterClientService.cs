@@ -52,7 +52,7 @@ internal sealed partial class ClusterClientService(
             var agent = _agent;
             view = () => agent.View;
             _agent.ViewChanged += OnViewChanged;
-            router.Attach(_transport, view, directory, self: null, catalog: null, o.UnreachableFor, refreshView: () => agent.RefreshAsync(CancellationToken.None));
+            router.Attach(_transport, view, directory, self: null, catalog: null, o.UnreachableFor, refreshView: agent.RefreshSharedAsync);
             if (!await _agent.RefreshAsync(cancellationToken))
             {
                 LogNoMembership(_logger);

@@ -62,7 +62,7 @@ internal sealed partial class ClusterSiloService(
 
         _agent = new MembershipAgent(table, o, time, loggerFactory.CreateLogger<MembershipAgent>(), Address, $"{o.AdvertisedHost}:{endPoint.Port}");
         var agent = _agent;
-        router.Attach(_transport, () => agent.View, directory, Address, runtime.Catalog, o.DeathTimeout, o.PreferLocalPlacement, () => agent.RefreshAsync(CancellationToken.None));
+        router.Attach(_transport, () => agent.View, directory, Address, runtime.Catalog, o.DeathTimeout, o.PreferLocalPlacement, agent.RefreshSharedAsync);
         _agent.ViewChanged += router.OnViewChanged;
         _agent.RowRestored += OnRowRestored;
         _agent.DeclaredDead += OnDeclaredDead;

@@ -24,6 +24,8 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private readonly Dictionary<SiloAddress, (DateTimeOffset Heartbeat, long ObservedAt)> _observed = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private readonly object _sharedRefreshGate = new();
+    private Task<bool>? _sharedRefresh;
     private SiloStatus _ownStatus = SiloStatus.Joining;
     private MembershipView _view = MembershipView.Empty;
     private bool _lastReadFailed = true;
@@ -144,6 +146,42 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
 
         ViewChanged?.Invoke(view);
         return true;
+    }
+
+    /// <summary>
+    /// As <see cref="RefreshAsync"/> for callers that only need a recent view (routers, after a call failed): while a
+    /// read asked for this way is running, later callers share it. Failing calls ask for a refresh each; queued one read
+    /// each behind the refresh lock, they delayed the heartbeat tick, and with it the death declaration they wait for.
+    /// Never throws: false when the table could not be read.
+    /// </summary>
+    public Task<bool> RefreshSharedAsync()
+    {
+        TaskCompletionSource<bool> mine;
+        lock (_sharedRefreshGate)
+        {
+            if (_sharedRefresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+
+            mine = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _sharedRefresh = mine.Task;
+        }
+
+        _ = RunSharedRefreshAsync(mine);
+        return mine.Task;
+    }
+
+    private async Task RunSharedRefreshAsync(TaskCompletionSource<bool> completion)
+    {
+        try
+        {
+            completion.SetResult(await RefreshAsync(CancellationToken.None));
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            completion.SetResult(false);
+        }
     }
 
     /// <summary>Stops the loop and awaits it.</summary>
