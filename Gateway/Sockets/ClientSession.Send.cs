@@ -25,17 +25,12 @@ internal sealed partial class ClientSession
             return; // the socket is gone; the answer has nowhere to go
         }
 
-        lock (_closeLock)
+        // Answers that complete together may all find the queue full: only the one that closes the socket counts it.
+        if (RequestClose(CloseTryAgainLater, "slow consumer: send queue full", flush: false))
         {
-            if (_closeRequested && !_closeFlush)
-            {
-                return;
-            }
+            Interlocked.Increment(ref _metrics.SlowConsumers);
+            LogSlowConsumer(Info.SocketId, _queue.Count, _queue.Bytes);
         }
-
-        Interlocked.Increment(ref _metrics.SlowConsumers);
-        LogSlowConsumer(Info.SocketId, _queue.Count, _queue.Bytes);
-        RequestClose(CloseTryAgainLater, "slow consumer: send queue full", flush: false);
     }
 
     private async Task SendLoopAsync()

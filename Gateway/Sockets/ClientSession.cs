@@ -121,8 +121,11 @@ internal sealed partial class ClientSession : IAgentObserver
         _done.TrySetResult();
     }
 
-    /// <summary>Asks the session to close with <paramref name="code"/>; with <paramref name="flush"/> after in-flight answers were sent (bounded by the drain timeout).</summary>
-    public void RequestClose(int code, string reason, bool flush)
+    /// <summary>
+    /// Asks the session to close with <paramref name="code"/>; with <paramref name="flush"/> after in-flight answers were
+    /// sent (bounded by the drain timeout). False when an immediate close had already been asked for (nothing changed).
+    /// </summary>
+    public bool RequestClose(int code, string reason, bool flush)
     {
         lock (_closeLock)
         {
@@ -130,7 +133,7 @@ internal sealed partial class ClientSession : IAgentObserver
             {
                 if (flush || !_closeFlush)
                 {
-                    return;
+                    return false;
                 }
 
                 _closeFlush = false; // a flush close turns into an immediate one
@@ -155,6 +158,7 @@ internal sealed partial class ClientSession : IAgentObserver
         }
 
         _queue.Wake();
+        return true;
     }
 
     /// <summary>Drops the connection without a close handshake.</summary>

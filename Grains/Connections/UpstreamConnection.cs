@@ -22,6 +22,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _sendGate = new(1, 1); // one WebSocket send at a time (never disposed: no wait handle is used)
     private readonly CancellationTokenSource _stop = new();
     private readonly string _pool;
     private readonly TimeProvider _time;
@@ -30,6 +31,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly Action<string> _onClosed;
     private long _nextId;
     private long _requests;
+    private int _queued; // frames in the outbox: while any wait, new frames queue behind them (order)
     private long _latencyMaxTicks = -1;
     private int _closed;
     private int _disposed;
@@ -86,7 +88,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         {
             // A notification, or a response to a request the upstream sent: written as is, nothing to wait for.
             Interlocked.Increment(ref _requests);
-            return _outbox.Writer.TryWrite(utf8.ToArray())
+            return TrySend(utf8.ToArray())
                 ? new UpstreamReply(UpstreamOutcome.Sent, null)
                 : new UpstreamReply(UpstreamOutcome.NotSent, null);
         }
@@ -96,7 +98,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         _pending[upstreamId] = pending;
         var frame = envelope.WithId(utf8.Span, Encoding.ASCII.GetBytes(upstreamId.ToString(CultureInfo.InvariantCulture)));
         Interlocked.Increment(ref _requests);
-        var written = _outbox.Writer.TryWrite(frame);
+        var written = TrySend(frame);
         if ((!written || !IsOpen) && _pending.TryRemove(upstreamId, out _))
         {
             // Closed between the check and the write, and FailAll did not see this entry. If the frame
@@ -170,6 +172,66 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>
+    /// Writes <paramref name="frame"/> at once on the calling thread when nothing is being sent or waiting (the usual
+    /// case below saturation: no hand-off to the write loop), else queues it for the write loop. False when the frame
+    /// was certainly not sent (closed); true when it was written or queued.
+    /// </summary>
+    private bool TrySend(byte[] frame)
+    {
+        if (Volatile.Read(ref _queued) > 0 || !_sendGate.Wait(0))
+        {
+            Interlocked.Increment(ref _queued);
+            if (_outbox.Writer.TryWrite(frame))
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+
+        ValueTask send;
+        try
+        {
+            send = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, true, _stop.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            _sendGate.Release();
+            Terminate($"send failed: {e.Message}");
+            return false;
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            _sendGate.Release();
+        }
+        else
+        {
+            // The socket's buffer is full (or the send failed): finish off the caller's thread, without its scheduler.
+            _ = CompleteSendAsync(send);
+        }
+
+        return true;
+    }
+
+    private async Task CompleteSendAsync(ValueTask send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            Terminate($"send failed: {e.Message}");
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
     private async Task WriteLoopAsync()
     {
         try
@@ -178,7 +240,16 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
             {
                 while (_outbox.Reader.TryRead(out var frame))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, true, _stop.Token);
+                    await _sendGate.WaitAsync(_stop.Token);
+                    Interlocked.Decrement(ref _queued); // only now: until this frame owns the socket, later frames queue behind it
+                    try
+                    {
+                        await _socket.SendAsync(frame, WebSocketMessageType.Text, true, _stop.Token);
+                    }
+                    finally
+                    {
+                        _sendGate.Release();
+                    }
                 }
             }
         }

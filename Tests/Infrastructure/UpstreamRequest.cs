@@ -6,6 +6,10 @@ namespace Conduit.Tests.Infrastructure;
 /// <param name="IdJson">The id as raw JSON (<c>7</c>, <c>"a"</c>), or null for a notification.</param>
 public sealed record UpstreamRequest(int Socket, string Method, string? IdJson)
 {
+    /// <summary>The position of the frame it came in among its socket's frames (0 for the first): the wire order, which
+    /// the order of recording is not (messages are handled concurrently).</summary>
+    public long Arrival { get; init; }
+
     /// <summary>Whether the message was a notification (no id).</summary>
     public bool IsNotification => IdJson is null;
 }

@@ -18,6 +18,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
     public async Task RunAsync()
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
+        long arrival = 0;
         try
         {
             while (socket.State == WebSocketState.Open)
@@ -44,7 +45,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
                 }
 
                 var text = Encoding.UTF8.GetString(buffer.WrittenSpan);
-                var handler = HandleMessageAsync(text);
+                var handler = HandleMessageAsync(text, arrival++);
                 _handlers.TryAdd(handler, 0);
                 _ = handler.ContinueWith(t => _handlers.TryRemove(t, out _), TaskScheduler.Default);
             }
@@ -114,7 +115,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
         }
     }
 
-    private async Task HandleMessageAsync(string text)
+    private async Task HandleMessageAsync(string text, long arrival)
     {
         await Task.Yield();
         JsonNode? node;
@@ -138,7 +139,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
             }
             else
             {
-                var answers = await Task.WhenAll(batch.Select(item => AnswerAsync(item, after)));
+                var answers = await Task.WhenAll(batch.Select(item => AnswerAsync(item, arrival, after)));
                 if (answers.Any(a => a is null && DroppedOrSilent))
                 {
                     return;
@@ -150,7 +151,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
         }
         else
         {
-            reply = await AnswerAsync(node, after);
+            reply = await AnswerAsync(node, arrival, after);
         }
 
         if (reply is null || DroppedOrSilent)
@@ -167,12 +168,12 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
 
     private bool DroppedOrSilent => server.Faults.NeverAnswer || server.Faults.DropOnRequest || _stop.IsCancellationRequested;
 
-    private async Task<string?> AnswerAsync(JsonNode? message, List<Func<Task>> after)
+    private async Task<string?> AnswerAsync(JsonNode? message, long arrival, List<Func<Task>> after)
     {
         if (message is JsonObject answer && !answer.ContainsKey("method") && answer.ContainsKey("id") && (answer.ContainsKey("result") || answer.ContainsKey("error")))
         {
             // A client's response to a request this server pushed: recorded, never answered.
-            server.Record(new UpstreamRequest(number, UpstreamServer.ResponseMethod, answer["id"]?.ToJsonString() ?? "null"));
+            server.Record(new UpstreamRequest(number, UpstreamServer.ResponseMethod, answer["id"]?.ToJsonString() ?? "null") { Arrival = arrival });
             return null;
         }
 
@@ -183,7 +184,7 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
 
         var hasId = request.TryGetPropertyValue("id", out var id);
         var idJson = hasId ? (id?.ToJsonString() ?? "null") : null;
-        server.Record(new UpstreamRequest(number, method, idJson));
+        server.Record(new UpstreamRequest(number, method, idJson) { Arrival = arrival });
         if (server.Faults.DropOnRequest)
         {
             Abort();

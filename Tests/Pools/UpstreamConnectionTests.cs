@@ -37,6 +37,41 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_ConcurrentSendersWhileOneSendsInSequence_EverythingArrivesAndItsOrderIsKept()
+    {
+        // Frames are written directly by the sender when the socket is free and queued otherwise; either way one
+        // sender's messages must reach the upstream in the order it sent them, and none may be lost.
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var answered = 0;
+            for (var i = 0; i < 300 && !stop.IsCancellationRequested; i++)
+            {
+                var reply = await SendAsync($$"""{"jsonrpc":"2.0","id":"w{{w}}-{{i}}","method":"echo","params":["{{new string('x', 2000)}}"]}""");
+                Assert.Equal(UpstreamOutcome.Answered, reply.Outcome);
+                answered++;
+            }
+
+            return answered;
+        })).ToArray();
+
+        for (var n = 0; n < 200; n++)
+        {
+            var sent = await SendAsync($$"""{"jsonrpc":"2.0","method":"seq.{{n}}"}""");
+            Assert.Equal(UpstreamOutcome.Sent, sent.Outcome);
+        }
+
+        var answeredPerWorker = await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => _server.Received.Count(r => r.Method.StartsWith("seq.", StringComparison.Ordinal)) == 200);
+
+        var sequence = _server.Received.Where(r => r.Method.StartsWith("seq.", StringComparison.Ordinal))
+            .OrderBy(r => r.Arrival).Select(r => int.Parse(r.Method["seq.".Length..])).ToList();
+        Assert.Equal(Enumerable.Range(0, 200), sequence);
+        Assert.Equal(answeredPerWorker.Sum(), _server.CountOf("echo"));
+        Assert.Equal(0, _connection.InFlight);
+    }
+
+    [Fact]
     public async Task SendAsync_ClientIdsCollide_EachRewrittenAndRestored()
     {
         var replies = await Task.WhenAll(

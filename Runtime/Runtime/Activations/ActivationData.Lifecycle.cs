@@ -52,7 +52,7 @@ internal sealed partial class ActivationData
             }
         }
 
-        toStart?.ForEach(StartTurn);
+        toStart?.ForEach(next => StartTurn(next));
         if (deactivate)
         {
             StartTurn(new DeactivateWorkItem());

@@ -98,7 +98,7 @@ internal sealed partial class ActivationData : IGrainContext
         }
         else if (start)
         {
-            StartTurn(item);
+            StartTurn(item, preferInline: item.MayRunInline);
         }
 
         return true;
@@ -196,12 +196,28 @@ internal sealed partial class ActivationData : IGrainContext
         lock (_lock) { _timers.Remove(timer); }
     }
 
-    /// <summary>Runs <paramref name="item"/> as a turn on this activation's scheduler, without the enqueuer's AsyncLocals.</summary>
-    private void StartTurn(WorkItem item)
-        => NoFlow.Run(static s => Task.Factory.StartNew(
-                static s => { var (self, work) = ((ActivationData, WorkItem))s!; return self.RunTurnAsync(work); },
-                s, CancellationToken.None, TaskCreationOptions.DenyChildAttach, s.Item1.Scheduler),
-            (this, item));
+    /// <summary>
+    /// Runs <paramref name="item"/> as a turn on this activation's scheduler, without the enqueuer's AsyncLocals;
+    /// with <paramref name="preferInline"/>, on the calling thread when it runs no grain (see
+    /// <see cref="ActivationTaskScheduler.StartPreferInline"/>).
+    /// </summary>
+    private void StartTurn(WorkItem item, bool preferInline = false)
+    {
+        if (preferInline)
+        {
+            Scheduler.StartPreferInline(RunTurn, (this, item));
+        }
+        else
+        {
+            NoFlow.Run(static s => Task.Factory.StartNew(RunTurn, s, CancellationToken.None, TaskCreationOptions.DenyChildAttach, s.Item1.Scheduler), (this, item));
+        }
+    }
+
+    private static Task RunTurn(object? state)
+    {
+        var (self, work) = ((ActivationData, WorkItem))state!;
+        return self.RunTurnAsync(work);
+    }
 
     private async Task RunTurnAsync(WorkItem item)
     {

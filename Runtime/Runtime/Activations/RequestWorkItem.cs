@@ -13,6 +13,8 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
 
     public override CallChain? CallChain => message.CallChain;
 
+    public override bool MayRunInline => message.MayRunInline;
+
     public override async Task ExecuteAsync(ActivationData activation)
     {
         RequestContext.Current = new RequestContext(activation, message.CallChain);

@@ -17,6 +17,9 @@ internal abstract class WorkItem
     /// <summary>The calls waiting on this one, for deadlock detection.</summary>
     public virtual CallChain? CallChain => null;
 
+    /// <summary>Whether the turn may start on the enqueuing thread (see <see cref="Message.MayRunInline"/>).</summary>
+    public virtual bool MayRunInline => false;
+
     /// <summary>Runs inside the turn; exceptions are the item's own to report.</summary>
     public abstract Task ExecuteAsync(ActivationData activation);
 

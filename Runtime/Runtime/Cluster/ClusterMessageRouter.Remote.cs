@@ -228,7 +228,7 @@ internal sealed partial class ClusterMessageRouter
         var target = GrainId.Parse(request.Target);
         var method = _registry.GetInterface(request.Method.DeclaringType!).GetMethod(request.Method);
         var chain = request.CallChain is { Count: > 0 } links ? CallChain.FromList(links.Select(GrainId.Parse)) : null;
-        var message = new Message(request.Id, target, method, request.Arguments ?? [], chain, replyTo);
+        var message = new Message(request.Id, target, method, request.Arguments ?? [], chain, replyTo) { MayRunInline = true };
         if (target.Type == ObserverRegistry.ObserverGrainType)
         {
             _observers.Dispatch(message);

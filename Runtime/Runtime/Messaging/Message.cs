@@ -33,6 +33,13 @@ internal sealed class Message
     /// <summary>Where the result goes; null for one-way calls.</summary>
     public IResponseSink? ReplyTo { get; }
 
+    /// <summary>
+    /// Whether its turn may start on the thread that delivers it when the activation is idle: set for requests that
+    /// arrive from the network, whose reader thread runs no grain and has nothing better to do. Local calls are
+    /// always queued, so that a caller never runs a callee's turn on its own thread.
+    /// </summary>
+    public bool MayRunInline { get; init; }
+
     /// <summary>How many times the message was re-routed (to a new activation); bounded to avoid loops.</summary>
     public int ForwardCount { get; set; }
 
