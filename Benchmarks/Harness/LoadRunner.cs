@@ -19,6 +19,9 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
     /// sensitive than throughput to other load on a shared machine. Work done in other processes is not in it.
     /// </summary>
     public TimeSpan? CpuPerOperation { get; init; }
+
+    /// <summary>Thread-pool work items this process completed per operation during the phase (thread hand-offs), when measured.</summary>
+    public double? WorkItemsPerOperation { get; init; }
 }
 
 /// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
@@ -30,8 +33,13 @@ public static class LoadRunner
         await RunPhaseAsync(callers, duration / 5, operation, recorder: null);
         var recorder = new LatencyRecorder();
         var cpu = CpuClock.Start();
+        var workItems = ThreadPool.CompletedWorkItemCount;
         var (ops, elapsed) = await RunPhaseAsync(callers, duration, operation, recorder);
-        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99)) { CpuPerOperation = cpu.PerOperation(ops) };
+        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99))
+        {
+            CpuPerOperation = cpu.PerOperation(ops),
+            WorkItemsPerOperation = ops == 0 ? null : (ThreadPool.CompletedWorkItemCount - workItems) / (double)ops,
+        };
     }
 
     private static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
