@@ -1,3 +1,4 @@
+using Conduit.Runtime.Calls;
 using Conduit.Runtime.Scheduling;
 using Conduit.Tests.Infrastructure;
 
@@ -82,5 +83,43 @@ public sealed class ActivationTaskSchedulerTests
         release.Set();
         await Task.WhenAll(first, second.Task).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["first", "second"], order);
+    }
+
+    [Fact]
+    public async Task TryDeferCompletion_ReplyInsideATurn_CompletesAfterItAndIdleCallerContinuesOnThatThread()
+    {
+        var callee = new ActivationTaskScheduler(owner: "callee");
+        var caller = new ActivationTaskScheduler(owner: "caller");
+        var call = new PendingCall<int>();
+        var continuedOn = -1;
+        var awaiting = await Task.Factory.StartNew(
+            async () =>
+            {
+                var result = await call.Task;
+                continuedOn = Environment.CurrentManagedThreadId;
+                return result;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            caller);
+        await Eventually.TrueAsync(() => caller.IsIdle);
+
+        var repliedOn = -1;
+        var completedInsideTheTurn = true;
+        await Task.Factory.StartNew(
+            () =>
+            {
+                repliedOn = Environment.CurrentManagedThreadId;
+                Assert.True(ActivationTaskScheduler.TryDeferCompletion(call, 42, null));
+                completedInsideTheTurn = call.Task.IsCompleted;
+            },
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            callee);
+
+        Assert.Equal(42, await awaiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(completedInsideTheTurn);
+        Assert.Equal(repliedOn, continuedOn);
+        Assert.False(ActivationTaskScheduler.TryDeferCompletion(new PendingCall<int>(), 1, null)); // not inside a turn
     }
 }

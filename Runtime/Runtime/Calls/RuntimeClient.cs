@@ -4,6 +4,7 @@ using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Messaging;
 using Conduit.Runtime.Metadata;
 using Conduit.Runtime.Observers;
+using Conduit.Runtime.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -107,13 +108,13 @@ internal sealed partial class RuntimeClient : IGrainFactory, IResponseSink, IDis
 
     public void Reply(Message request, object? result, Exception? exception)
     {
-        if (_pending.TryRemove(request.Id, out var pending))
-        {
-            pending.Complete(result, exception);
-        }
-        else
+        if (!_pending.TryRemove(request.Id, out var pending))
         {
             LogLateResponse(_logger, request.ToString());
+        }
+        else if (!ActivationTaskScheduler.TryDeferCompletion(pending, result, exception))
+        {
+            pending.Complete(result, exception);
         }
     }
 

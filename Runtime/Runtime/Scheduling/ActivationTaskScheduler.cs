@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Conduit.Runtime.Calls;
 
 namespace Conduit.Runtime.Scheduling;
 
@@ -24,6 +25,17 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
     [ThreadStatic]
     private static ActivationTaskScheduler? _inlineNext;
 
+    // Replies produced by the task this thread is running, completed once that task is done (see CompleteDeferred).
+    [ThreadStatic]
+    private static List<(IPendingCall Call, object? Result, Exception? Exception)>? _deferred;
+
+    // While completing deferred replies: an idle caller activation may continue on this thread (one level deep).
+    [ThreadStatic]
+    private static bool _inlineCallers;
+
+    [ThreadStatic]
+    private static int _inlineDepth;
+
     private readonly ConcurrentQueue<Task> _queue = new();
     private int _scheduled;
 
@@ -31,6 +43,9 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
 
     /// <summary>The activation (or other owner) this scheduler serves.</summary>
     public object Owner { get; }
+
+    /// <summary>Whether nothing runs or waits on this scheduler now.</summary>
+    public bool IsIdle => Volatile.Read(ref _scheduled) == 0 && _queue.IsEmpty;
 
     /// <summary>The scheduler whose task this thread is running now, if any.</summary>
     public static ActivationTaskScheduler? RunningOnThisThread => _running;
@@ -62,12 +77,24 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
     protected override void QueueTask(Task task)
     {
         _queue.Enqueue(task);
-        if (_inlineNext == this)
+        var callerContinuation = _inlineCallers && _running is null;
+        if (_inlineNext == this || callerContinuation)
         {
             _inlineNext = null;
             if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
             {
-                ExecutionContext.Run(EmptyContext, static s => ((IThreadPoolWorkItem)s!).Execute(), this);
+                _inlineCallers = false;
+                _inlineDepth++;
+                try
+                {
+                    ExecutionContext.Run(EmptyContext, static s => ((IThreadPoolWorkItem)s!).Execute(), this);
+                }
+                finally
+                {
+                    _inlineDepth--;
+                    _inlineCallers = callerContinuation;
+                }
+
                 return;
             }
         }
@@ -91,6 +118,44 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
         return captured ?? throw new InvalidOperationException("Could not capture an empty execution context.");
     }
 
+    /// <summary>
+    /// Called with a reply produced inside a turn on this thread: holds it until the task that produced it is done,
+    /// so that it completes when this thread no longer runs that activation and an idle caller activation can then
+    /// continue right here instead of waiting for a thread-pool thread. False when the thread runs no activation
+    /// (complete it now).
+    /// </summary>
+    public static bool TryDeferCompletion(IPendingCall call, object? result, Exception? exception)
+    {
+        if (_running is null)
+        {
+            return false;
+        }
+
+        (_deferred ??= []).Add((call, result, exception));
+        return true;
+    }
+
+    private static void CompleteDeferred(ActivationTaskScheduler? previous)
+    {
+        var batch = _deferred!.ToArray();
+        _deferred.Clear();
+        var running = _running;
+        _running = previous; // between two tasks this activation's state is consistent; the thread is lent out
+        _inlineCallers = previous is null && _inlineDepth == 0;
+        try
+        {
+            foreach (var (call, result, exception) in batch)
+            {
+                call.Complete(result, exception);
+            }
+        }
+        finally
+        {
+            _inlineCallers = false;
+            _running = running;
+        }
+    }
+
     /// <inheritdoc />
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued)
     {
@@ -112,6 +177,10 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
             for (var i = 0; i < MaxTasksPerSlice && _queue.TryDequeue(out var task); i++)
             {
                 TryExecuteTask(task);
+                if (_deferred is { Count: > 0 })
+                {
+                    CompleteDeferred(previous);
+                }
             }
         }
         finally
