@@ -1,9 +1,7 @@
 using System.Net;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Conduit.Gateway.Authentication;
 
@@ -25,8 +23,8 @@ internal static class AdminAccess
     internal static async ValueTask<object?> CheckAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var hashes = http.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.AdminKeyHashes;
-        if (hashes.Count == 0)
+        var adminKeys = http.RequestServices.GetRequiredService<AdminKeys>().Hashes;
+        if (adminKeys.Count == 0)
         {
             return IsLoopback(http.Connection.RemoteIpAddress)
                 ? await next(context)
@@ -35,7 +33,7 @@ internal static class AdminAccess
                     statusCode: StatusCodes.Status403Forbidden);
         }
 
-        if (PresentedKey(http.Request) is { Length: > 0 } key && Matches(key, hashes))
+        if (adminKeys.IndexOf(KeyHashes.Presented(http.Request, "admin_key")) >= 0)
         {
             return await next(context);
         }
@@ -45,28 +43,5 @@ internal static class AdminAccess
     }
 
     private static bool IsLoopback(IPAddress? address) => address is not null && IPAddress.IsLoopback(address);
-
-    private static string? PresentedKey(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return header["Bearer ".Length..].Trim();
-        }
-
-        return request.Query["admin_key"].FirstOrDefault();
-    }
-
-    private static bool Matches(string key, IReadOnlyList<string> hashes)
-    {
-        var presented = ApiKeyHash.Compute(key);
-        var match = false;
-        foreach (var hex in hashes)
-        {
-            // Every configured hash is compared, in constant time, whatever matched before.
-            match |= ApiKeyHash.TryParseHex(hex, out var hash) && CryptographicOperations.FixedTimeEquals(presented, hash);
-        }
-
-        return match;
-    }
 }
+

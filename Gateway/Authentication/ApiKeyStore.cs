@@ -1,56 +1,27 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
 namespace Conduit.Gateway.Authentication;
 
 /// <summary>
-/// Maps API keys to tenants. Only SHA-256 hashes are kept; a presented key is hashed and compared with every
-/// configured hash in constant time, so neither the match nor its position leaks through timing.
+/// Maps API keys to tenants. Only SHA-256 hashes are kept, compared in constant time (<see cref="KeyHashes"/>).
 /// </summary>
 internal sealed class ApiKeyStore
 {
-    private readonly (byte[] Hash, string Tenant)[] _entries;
+    private readonly KeyHashes _hashes;
+    private readonly string[] _tenants;
 
     public ApiKeyStore(IOptions<TenantCatalogOptions> options)
     {
-        var entries = new List<(byte[], string)>();
-        foreach (var (tenant, settings) in options.Value.Tenants)
-        {
-            foreach (var hex in settings.ApiKeyHashes)
-            {
-                if (ApiKeyHash.TryParseHex(hex, out var hash))
-                {
-                    entries.Add((hash, tenant));
-                }
-            }
-        }
-
-        _entries = [.. entries];
+        var entries = options.Value.Tenants
+            .SelectMany(t => t.Value.ApiKeyHashes.Where(hex => ApiKeyHash.TryParseHex(hex, out _)).Select(hex => (Hex: hex, Tenant: t.Key)))
+            .ToList();
+        _hashes = new KeyHashes(entries.Select(e => e.Hex));
+        _tenants = [.. entries.Select(e => e.Tenant)];
     }
 
     /// <summary>Number of configured keys.</summary>
-    public int Count => _entries.Length;
+    public int Count => _tenants.Length;
 
     /// <summary>Returns the tenant of <paramref name="apiKey"/>, or null when the key is unknown.</summary>
-    public string? FindTenant(string? apiKey)
-    {
-        if (string.IsNullOrEmpty(apiKey) || apiKey.Length > 512)
-        {
-            return null;
-        }
-
-        Span<byte> presented = stackalloc byte[32];
-        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(apiKey), presented);
-        string? found = null;
-        foreach (var (hash, tenant) in _entries)
-        {
-            // No early exit: every entry is compared, whatever matched before.
-            if (CryptographicOperations.FixedTimeEquals(hash, presented))
-            {
-                found = tenant;
-            }
-        }
-
-        return found;
-    }
+    public string? FindTenant(string? apiKey) => _hashes.IndexOf(apiKey) is var i and >= 0 ? _tenants[i] : null;
 }

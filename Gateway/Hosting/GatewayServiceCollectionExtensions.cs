@@ -37,6 +37,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<IPoolCatalog>(sp => sp.GetRequiredService<GrainPoolCatalog>());
         services.TryAddSingleton<IPoolHealthSource, GrainPoolHealthSource>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<AdminKeys>();
         services.AddSingleton<QuotaClient>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<GatewayMetrics>();

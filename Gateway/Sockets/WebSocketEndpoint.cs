@@ -46,7 +46,7 @@ internal sealed partial class WebSocketEndpoint(
             return;
         }
 
-        var tenant = keys.FindTenant(ReadApiKey(context.Request));
+        var tenant = keys.FindTenant(KeyHashes.Presented(context.Request, "api_key"));
         if (tenant is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -111,18 +111,6 @@ internal sealed partial class WebSocketEndpoint(
         {
             await quota.ReleaseSocketAsync(socketId);
         }
-    }
-
-    private static string? ReadApiKey(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return header["Bearer ".Length..].Trim();
-        }
-
-        var query = request.Query["api_key"];
-        return query.Count == 1 ? query[0] : null;
     }
 
     private TimeSpan Lifetime(SocketPermitResult permit)

@@ -71,7 +71,7 @@ public sealed class AdminAccessTests
 
     private static DefaultHttpContext CreateContext(GatewayOptions options, IPAddress remote)
     {
-        var services = new ServiceCollection().AddSingleton(Options.Create(options)).AddLogging().BuildServiceProvider();
+        var services = new ServiceCollection().AddSingleton(Options.Create(options)).AddSingleton<AdminKeys>().AddLogging().BuildServiceProvider();
         var context = new DefaultHttpContext { RequestServices = services };
         context.Connection.RemoteIpAddress = remote;
         context.Response.Body = new MemoryStream();
