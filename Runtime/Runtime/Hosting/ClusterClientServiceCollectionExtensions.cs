@@ -1,8 +1,5 @@
-using Conduit.Runtime.Calls;
 using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Messaging;
-using Conduit.Runtime.Metadata;
-using Conduit.Runtime.Observers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -46,12 +43,7 @@ public static class ClusterClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<ClusterClientOptions>().Configure(configure);
         services.AddOptions<SiloOptions>().Configure<IOptions<ClusterClientOptions>>((silo, client) => silo.ResponseTimeout = client.Value.ResponseTimeout);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddLogging();
-        services.TryAddSingleton<GrainTypeRegistry>();
-        services.TryAddSingleton<ObserverRegistry>();
-        services.TryAddSingleton<RuntimeClient>();
-        services.TryAddSingleton<IGrainFactory>(sp => sp.GetRequiredService<RuntimeClient>());
+        services.AddCallingSide();
         services.TryAddSingleton<RedisConnectionPool>();
         services.TryAddSingleton<ClusterMessageRouter>();
         services.Replace(ServiceDescriptor.Singleton<IMessageRouter>(sp => sp.GetRequiredService<ClusterMessageRouter>()));

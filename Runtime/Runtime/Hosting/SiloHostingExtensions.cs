@@ -1,8 +1,5 @@
 using Conduit.Runtime.Activations;
-using Conduit.Runtime.Calls;
 using Conduit.Runtime.Messaging;
-using Conduit.Runtime.Metadata;
-using Conduit.Runtime.Observers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,12 +37,7 @@ public static class SiloHostingExtensions
         services.AddSingleton<SiloMarker>();
         services.AddOptions<SiloOptions>().Bind(configuration.GetSection(SiloOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddLogging();
-        services.AddSingleton<GrainTypeRegistry>();
-        services.AddSingleton<ObserverRegistry>();
-        services.AddSingleton<RuntimeClient>();
-        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<RuntimeClient>());
+        services.AddCallingSide();
         services.AddSingleton<GrainActivator>();
         services.AddSingleton<SiloRuntime>();
         services.TryAddSingleton<IMessageRouter, LocalMessageRouter>();
