@@ -83,7 +83,6 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
             _inlineNext = null;
             if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
             {
-                _inlineCallers = false;
                 _inlineDepth++;
                 try
                 {
@@ -135,13 +134,12 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
         return true;
     }
 
-    private static void CompleteDeferred(ActivationTaskScheduler? previous)
+    private void CompleteDeferred()
     {
         var batch = _deferred!.ToArray();
         _deferred.Clear();
-        var running = _running;
-        _running = previous; // between two tasks this activation's state is consistent; the thread is lent out
-        _inlineCallers = previous is null && _inlineDepth == 0;
+        _running = null; // between two tasks this activation's state is consistent; the thread is lent out
+        _inlineCallers = _inlineDepth == 0;
         try
         {
             foreach (var (call, result, exception) in batch)
@@ -152,7 +150,7 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
         finally
         {
             _inlineCallers = false;
-            _running = running;
+            _running = this;
         }
     }
 
@@ -170,7 +168,7 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
     /// <inheritdoc />
     void IThreadPoolWorkItem.Execute()
     {
-        var previous = _running;
+        // Entered only by a thread that runs no activation: from the thread pool, or inline (see QueueTask).
         _running = this;
         try
         {
@@ -179,13 +177,13 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
                 TryExecuteTask(task);
                 if (_deferred is { Count: > 0 })
                 {
-                    CompleteDeferred(previous);
+                    CompleteDeferred();
                 }
             }
         }
         finally
         {
-            _running = previous;
+            _running = null;
         }
 
         Volatile.Write(ref _scheduled, 0);
