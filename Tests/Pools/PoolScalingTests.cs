@@ -125,7 +125,8 @@ public sealed class PoolScalingTests
         }
 
         var perConnection = leases.GroupBy(l => l.Connection).Select(g => g.Count()).ToList();
-        Assert.Equal(3, perConnection.Count);
+        // Seen failing once in a loaded full run; say which leases went where (or why they were refused).
+        Assert.True(perConnection.Count == 3, string.Join("; ", leases.Select(l => l.Granted ? l.Connection : $"refused {l.ErrorCode} {l.ErrorMessage}")));
         if (mode is "RoundRobin" or "LeastConnections")
         {
             Assert.All(perConnection, n => Assert.Equal(10, n));
