@@ -72,11 +72,11 @@ internal sealed class GatewayScenario : IBenchmarkScenario
     /// <summary>Adds the silo process's CPU time during the phase to the result's CPU per request.</summary>
     private static async Task<LoadResult> WithSiloCpuAsync(SiloChildProcess silo, Func<Task<LoadResult>> phase)
     {
-        // The phase's own figure covers its warm-up-free measured part only; the silo's is taken around the whole phase
-        // (a fifth longer), so it is scaled to the measured part.
+        // The phase's own figure covers its measured part only; the silo's is taken around the warm-up too, so it is
+        // scaled to the measured part.
         var before = silo.ProcessorTime();
         var result = await phase();
-        var silos = (silo.ProcessorTime() - before) / 1.2;
+        var silos = (silo.ProcessorTime() - before) / (1 + LoadRunner.WarmUpFraction);
         return result.CpuPerOperation is { } own && result.Operations > 0
             ? result with { CpuPerOperation = own + silos / result.Operations }
             : result;

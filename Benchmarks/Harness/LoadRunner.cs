@@ -27,10 +27,13 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
 /// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
 public static class LoadRunner
 {
-    /// <summary>Warms up for a fifth of <paramref name="duration"/>, then measures for <paramref name="duration"/>.</summary>
+    /// <summary>The warm-up that precedes each measured phase, as a fraction of the phase.</summary>
+    public const double WarmUpFraction = 0.2;
+
+    /// <summary>Warms up for <see cref="WarmUpFraction"/> of <paramref name="duration"/>, then measures for <paramref name="duration"/>.</summary>
     public static async Task<LoadResult> RunAsync(string name, int callers, TimeSpan duration, Func<int, Task> operation)
     {
-        await RunPhaseAsync(callers, duration / 5, operation, recorder: null);
+        await RunPhaseAsync(callers, duration * WarmUpFraction, operation, recorder: null);
         var recorder = new LatencyRecorder();
         var cpu = CpuClock.Start();
         var workItems = ThreadPool.CompletedWorkItemCount;

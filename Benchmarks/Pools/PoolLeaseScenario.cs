@@ -135,7 +135,7 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
     }
 
     /// <summary>
-    /// Runs <see cref="Agents"/> agents for a warm-up of a fifth of <paramref name="duration"/> and then
+    /// Runs <see cref="Agents"/> agents for a warm-up (<see cref="LoadRunner.WarmUpFraction"/> of <paramref name="duration"/>) and then
     /// <paramref name="duration"/>; only operations that start inside the measured window count. With think time,
     /// each agent first waits a random part of one cycle, so that they arrive spread out, as real agents do, rather
     /// than all in the same millisecond.
@@ -143,7 +143,8 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
     private static async Task<(long Ops, TimeSpan Elapsed)> RunAgentsAsync(TimeSpan duration, TimeSpan think, Func<int, MeasureWindow, Task<long>> agent)
     {
         var now = Stopwatch.GetTimestamp();
-        var window = new MeasureWindow(now + ToTicks(duration / 5), now + ToTicks(duration / 5 + duration));
+        var warmUp = duration * LoadRunner.WarmUpFraction;
+        var window = new MeasureWindow(now + ToTicks(warmUp), now + ToTicks(warmUp + duration));
         var counts = await Task.WhenAll(Enumerable.Range(0, Agents).Select(i => Task.Run(async () =>
         {
             if (think > TimeSpan.Zero)
