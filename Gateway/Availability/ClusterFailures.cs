@@ -11,27 +11,25 @@ namespace Conduit.Gateway.Availability;
 /// </summary>
 internal static class ClusterFailures
 {
-    private static readonly HashSet<string> UnavailableTypeNames = new(StringComparer.Ordinal)
-    {
-        typeof(SiloUnavailableException).FullName!,
-        typeof(RedisUnavailableException).FullName!,
-        typeof(TimeoutException).FullName!,
-        typeof(SocketException).FullName!,
-    };
+    private static readonly Type[] UnavailableTypes =
+    [
+        typeof(SiloUnavailableException), typeof(RedisUnavailableException), typeof(TimeoutException), typeof(SocketException),
+    ];
 
     /// <summary>Whether <paramref name="exception"/> (or what it wraps) says the cluster cannot serve the call right now.</summary>
     public static bool IsUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            switch (e)
+            if (e is AggregateException aggregate)
             {
-                case SiloUnavailableException or RedisUnavailableException or TimeoutException or SocketException:
-                    return true;
-                case GrainCallException remote when UnavailableTypeNames.Contains(remote.OriginalTypeName):
-                    return true;
-                case AggregateException aggregate:
-                    return aggregate.InnerExceptions.Any(IsUnavailable);
+                return aggregate.InnerExceptions.Any(IsUnavailable);
+            }
+
+            // A remote failure arrives as a GrainCallException that names the original type.
+            if (UnavailableTypes.Any(t => t.IsInstanceOfType(e) || (e is GrainCallException remote && remote.OriginalTypeName == t.FullName)))
+            {
+                return true;
             }
         }
 
