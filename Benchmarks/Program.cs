@@ -9,6 +9,11 @@ var scenarios = typeof(IBenchmarkScenario).Assembly.GetTypes()
     .ToList();
 
 var name = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "list";
+if (name == Conduit.Benchmarks.Gateway.BareRelay.ChildCommand)
+{
+    return await Conduit.Benchmarks.Gateway.BareRelay.RunChildAsync(args); // the gateway scenario's relay process
+}
+
 var quick = args.Contains("--quick");
 var duration = TimeSpan.FromSeconds(quick ? 1 : 5);
 var durationIndex = Array.IndexOf(args, "--duration");

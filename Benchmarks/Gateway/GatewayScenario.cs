@@ -24,11 +24,12 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             ?? throw new InvalidOperationException("The demo upstream did not start.");
         var upstreamUri = new Uri(configuration["Pools:demo:Url"]!);
         await using var silo = await SiloChildProcess.StartAsync(upstreamUri);
-        output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, {Environment.ProcessorCount} cores");
+        await using var relay = await BareRelay.StartAsync(upstreamUri);
+        output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, bare relay pid {relay.ProcessId}, {Environment.ProcessorCount} cores");
 
         // Both paths are run once before anything is measured, long enough for the JIT's second tier to finish compiling
         // the hot code of both processes (a fresh silo spends most of its first seconds compiling).
-        await WarmUpAsync(upstreamUri, silo, context.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5));
+        await WarmUpAsync(upstreamUri, silo, relay, context.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5));
 
         var rows = new List<(LoadResult Measured, LoadResult Baseline)>();
         int[] clientCounts = context.Quick ? [1, 100] : [1, 100, 1000];
@@ -36,50 +37,69 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         {
             var direct = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(upstreamUri));
             var viaGateway = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
-            var baseline = await WithSiloCpuAsync(silo, () => LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync()));
-            var measured = await WithSiloCpuAsync(silo, () => LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync()));
+            var viaRelay = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(relay.SocketUri));
+            var baseline = await WithChildCpuAsync(silo.ProcessId, () => LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync()));
+            var measured = await WithChildCpuAsync(silo.ProcessId, () => LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync()));
+            var relayed = await WithChildCpuAsync(relay.ProcessId, () => LoadRunner.RunAsync($"through bare relay (floor)", clients, context.Duration, i => viaRelay[i].RoundTripAsync()));
             rows.Add((measured, baseline));
+            rows.Add((relayed, baseline));
             await DisposeAllAsync(direct);
             await DisposeAllAsync(viaGateway);
+            await DisposeAllAsync(viaRelay);
         }
 
-        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived (cpu = this process + the silo process, per request)", rows);
+        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived (cpu = this process + the gateway or relay process, per request)", rows);
 
-        var at100 = rows.First(r => r.Baseline.Callers == 100);
+        var at100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured.Name == "through gateway");
+        var relayAt100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured != at100.Measured);
         var rate = at100.Baseline.Throughput / 2;
         var directHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
         var gatewayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
+        var relayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
         var halfBaseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => directHalf[i].RoundTripAsync());
         var halfMeasured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => gatewayHalf[i].RoundTripAsync());
+        var halfRelayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => relayHalf[i].RoundTripAsync());
         await DisposeAllAsync(directHalf);
         await DisposeAllAsync(gatewayHalf);
-        ResultTable.Write(output, $"Open loop at half the direct throughput at 100 clients ({rate:N0} req/s in total)", [(halfMeasured, halfBaseline)]);
-        output.WriteLine($"p99 above direct at half load: {(halfMeasured.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms (target <= 1 ms); throughput ratio at 100 clients: {at100.Measured.Throughput / at100.Baseline.Throughput:F2} (target >= 0.5)");
+        await DisposeAllAsync(relayHalf);
+        ResultTable.Write(output, $"Open loop at half the direct throughput at 100 clients ({rate:N0} req/s in total)", [(halfMeasured, halfBaseline), (halfRelayed, halfBaseline)]);
+        output.WriteLine($"p99 above direct at half load: gateway {(halfMeasured.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms, bare relay {(halfRelayed.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms (target <= 1 ms)");
+        output.WriteLine($"throughput ratio at 100 clients: gateway {at100.Measured.Throughput / at100.Baseline.Throughput:F2}, bare relay {relayAt100.Measured.Throughput / relayAt100.Baseline.Throughput:F2} (target >= 0.5); gateway / bare relay {at100.Measured.Throughput / relayAt100.Measured.Throughput:F2}");
 
         await MeasureIdleMemoryAsync(context, silo);
     }
 
-    private static async Task WarmUpAsync(Uri upstreamUri, SiloChildProcess silo, TimeSpan duration)
+    private static async Task WarmUpAsync(Uri upstreamUri, SiloChildProcess silo, BareRelay relay, TimeSpan duration)
     {
         var direct = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
         var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
+        var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
         await LoadRunner.RunAsync("warm-up direct", 100, duration / 2, i => direct[i].RoundTripAsync());
         await LoadRunner.RunAsync("warm-up gateway", 100, duration, i => viaGateway[i].RoundTripAsync());
+        await LoadRunner.RunAsync("warm-up relay", 100, duration, i => viaRelay[i].RoundTripAsync());
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
+        await DisposeAllAsync(viaRelay);
     }
 
-    /// <summary>Adds the silo process's CPU time during the phase to the result's CPU per request.</summary>
-    private static async Task<LoadResult> WithSiloCpuAsync(SiloChildProcess silo, Func<Task<LoadResult>> phase)
+    /// <summary>Adds a child process's CPU time during the phase (the gateway silo or the relay) to the result's CPU per request.</summary>
+    private static async Task<LoadResult> WithChildCpuAsync(int processId, Func<Task<LoadResult>> phase)
     {
-        // The phase's own figure covers its measured part only; the silo's is taken around the warm-up too, so it is
+        // The phase's own figure covers its measured part only; the child's is taken around the warm-up too, so it is
         // scaled to the measured part.
-        var before = silo.ProcessorTime();
+        var before = ProcessorTime(processId);
         var result = await phase();
-        var silos = (silo.ProcessorTime() - before) / (1 + LoadRunner.WarmUpFraction);
+        var child = (ProcessorTime(processId) - before) / (1 + LoadRunner.WarmUpFraction);
         return result.CpuPerOperation is { } own && result.Operations > 0
-            ? result with { CpuPerOperation = own + silos / result.Operations }
+            ? result with { CpuPerOperation = own + child / result.Operations }
             : result;
+    }
+
+    /// <summary>CPU time a process has used so far (user + kernel, all threads).</summary>
+    private static TimeSpan ProcessorTime(int processId)
+    {
+        using var process = Process.GetProcessById(processId);
+        return process.TotalProcessorTime;
     }
 
     private static async Task MeasureIdleMemoryAsync(BenchmarkContext context, SiloChildProcess silo)

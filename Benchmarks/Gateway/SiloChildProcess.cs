@@ -42,12 +42,5 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
     /// <summary>Resident set size of the child process, in bytes.</summary>
     public long ResidentBytes() => silo.ResidentBytes();
 
-    /// <summary>CPU time the silo process has used so far (user + kernel, all threads).</summary>
-    public TimeSpan ProcessorTime()
-    {
-        using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
-        return process.TotalProcessorTime;
-    }
-
     public ValueTask DisposeAsync() => silo.DisposeAsync();
 }
