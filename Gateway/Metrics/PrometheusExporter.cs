@@ -6,11 +6,14 @@ namespace Conduit.Gateway.Metrics;
 
 /// <summary>
 /// Listens to the process's "Conduit.*" meters (those of this host's <see cref="IMeterFactory"/>, and unscoped ones)
-/// and renders them in the Prometheus text exposition format 0.0.4. Instrument names become snake case
+/// and to the runtime's "System.Runtime" meter, and renders them in the Prometheus text exposition format 0.0.4. Instrument names become snake case
 /// ("conduit.gateway.sockets.active" -> conduit_gateway_sockets_active); counters get "_total"; a unit of "s" gets "_seconds".
 /// </summary>
 internal sealed class PrometheusExporter : IDisposable
 {
+    /// <summary>The runtime's own meter (process CPU and memory, GC, thread pool, locks, exceptions), exported too.</summary>
+    public const string RuntimeMeter = "System.Runtime";
+
     private static readonly double[] DefaultBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly object _lock = new();
@@ -95,8 +98,9 @@ internal sealed class PrometheusExporter : IDisposable
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
         var meter = instrument.Meter;
-        var ours = ReferenceEquals(meter.Scope, _meterFactory) || (meter.Scope is null && meter.Name.StartsWith("Conduit.", StringComparison.Ordinal));
-        if (!ours || !meter.Name.StartsWith("Conduit.", StringComparison.Ordinal))
+        var conduit = meter.Name.StartsWith("Conduit.", StringComparison.Ordinal)
+            && (ReferenceEquals(meter.Scope, _meterFactory) || meter.Scope is null);
+        if (!conduit && !(meter.Name == RuntimeMeter && meter.Scope is null))
         {
             return;
         }

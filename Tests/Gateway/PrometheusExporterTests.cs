@@ -77,4 +77,20 @@ public sealed class PrometheusExporterTests : IDisposable
         Assert.Contains("conduit_gateway_sockets_closed_total{code=\"1009\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("conduit_gateway_request_duration_seconds_count 1\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RuntimeMeter_ProcessCpuThreadPoolAndGc_AreExported()
+    {
+        using var exporter = new PrometheusExporter(Factory);
+        var before = ThreadPool.CompletedWorkItemCount;
+        await Task.Run(() => { });
+
+        var text = exporter.Scrape();
+
+        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"} ", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"} ", text, StringComparison.Ordinal);
+        var line = text.Split('\n').Single(l => l.StartsWith("dotnet_thread_pool_work_item_count_total ", StringComparison.Ordinal));
+        Assert.True(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > before, line);
+    }
 }
