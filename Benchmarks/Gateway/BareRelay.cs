@@ -23,6 +23,8 @@ internal sealed class BareRelay : IAsyncDisposable
     /// <summary>The first argument that makes the benchmark executable run as the relay's child process.</summary>
     public const string ChildCommand = "bare-relay-child";
 
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     private readonly Process _process;
 
     private BareRelay(Process process, int port)
@@ -86,6 +88,7 @@ internal sealed class BareRelay : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.MapGet("/work-items", () => ThreadPool.CompletedWorkItemCount);
         app.Map("/relay", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
@@ -110,6 +113,9 @@ internal sealed class BareRelay : IAsyncDisposable
         await app.WaitForShutdownAsync();
         return 0;
     }
+
+    /// <summary>Thread-pool work items the relay process has completed so far.</summary>
+    public async Task<long> WorkItemsAsync() => long.Parse(await Http.GetStringAsync($"http://127.0.0.1:{SocketUri.Port}/work-items"), System.Globalization.CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {

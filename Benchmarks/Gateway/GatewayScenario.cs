@@ -38,9 +38,9 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             var direct = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(upstreamUri));
             var viaGateway = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
             var viaRelay = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(relay.SocketUri));
-            var baseline = await WithChildCpuAsync(silo.ProcessId, () => LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync()));
-            var measured = await WithChildCpuAsync(silo.ProcessId, () => LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync()));
-            var relayed = await WithChildCpuAsync(relay.ProcessId, () => LoadRunner.RunAsync($"through bare relay (floor)", clients, context.Duration, i => viaRelay[i].RoundTripAsync()));
+            var baseline = await WithChildAsync(silo.ProcessId, silo.WorkItemsAsync, () => LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync()));
+            var measured = await WithChildAsync(silo.ProcessId, silo.WorkItemsAsync, () => LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync()));
+            var relayed = await WithChildAsync(relay.ProcessId, relay.WorkItemsAsync, () => LoadRunner.RunAsync($"through bare relay (floor)", clients, context.Duration, i => viaRelay[i].RoundTripAsync()));
             rows.Add((measured, baseline));
             rows.Add((relayed, baseline));
             await DisposeAllAsync(direct);
@@ -48,7 +48,7 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             await DisposeAllAsync(viaRelay);
         }
 
-        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived (cpu = this process + the gateway or relay process, per request)", rows);
+        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived (cpu and work items = this process + the gateway or relay process, per request)", rows);
 
         var at100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured.Name == "through gateway");
         var relayAt100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured != at100.Measured);
@@ -82,17 +82,24 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await DisposeAllAsync(viaRelay);
     }
 
-    /// <summary>Adds a child process's CPU time during the phase (the gateway silo or the relay) to the result's CPU per request.</summary>
-    private static async Task<LoadResult> WithChildCpuAsync(int processId, Func<Task<LoadResult>> phase)
+    /// <summary>
+    /// Adds a child process's CPU time and thread-pool work items during the phase (the gateway silo's or the relay's)
+    /// to the result's figures per request.
+    /// </summary>
+    private static async Task<LoadResult> WithChildAsync(int processId, Func<Task<long>> workItems, Func<Task<LoadResult>> phase)
     {
-        // The phase's own figure covers its measured part only; the child's is taken around the warm-up too, so it is
-        // scaled to the measured part.
-        var before = ProcessorTime(processId);
+        // The phase's own figures cover its measured part only; the child's are taken around the warm-up too, so they
+        // are scaled to the measured part.
+        var cpuBefore = ProcessorTime(processId);
+        var itemsBefore = await workItems();
         var result = await phase();
-        var child = (ProcessorTime(processId) - before) / (1 + LoadRunner.WarmUpFraction);
-        return result.CpuPerOperation is { } own && result.Operations > 0
-            ? result with { CpuPerOperation = own + child / result.Operations }
-            : result;
+        var cpu = (ProcessorTime(processId) - cpuBefore) / (1 + LoadRunner.WarmUpFraction);
+        var items = (await workItems() - itemsBefore) / (1 + LoadRunner.WarmUpFraction);
+        return result.Operations == 0 ? result : result with
+        {
+            CpuPerOperation = result.CpuPerOperation + cpu / result.Operations,
+            WorkItemsPerOperation = result.WorkItemsPerOperation + items / result.Operations,
+        };
     }
 
     /// <summary>CPU time a process has used so far (user + kernel, all threads).</summary>

@@ -12,6 +12,8 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 {
     public const string ApiKey = "bench-key";
 
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     public int Port => silo.Port;
 
     public int ProcessId => silo.ProcessId;
@@ -41,6 +43,16 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 
     /// <summary>Resident set size of the child process, in bytes.</summary>
     public long ResidentBytes() => silo.ResidentBytes();
+
+    /// <summary>Thread-pool work items the silo has completed so far, read from its /metrics (loopback is allowed without a key).</summary>
+    public async Task<long> WorkItemsAsync()
+    {
+        const string name = "dotnet_thread_pool_work_item_count_total ";
+        var text = await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("The silo's /metrics has no " + name.Trim());
+        return (long)double.Parse(line.AsSpan(name.Length), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public ValueTask DisposeAsync() => silo.DisposeAsync();
 }
