@@ -14,12 +14,20 @@ internal sealed partial class ClientSession
 {
     private void Enqueue(string message)
     {
-        if (_queue.TryEnqueue(Encoding.UTF8.GetBytes(message)))
+        var bytes = Encoding.UTF8.GetBytes(message);
+        if (TrySendNow(bytes))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _waiting);
+        if (_queue.TryEnqueue(bytes))
         {
             Interlocked.Increment(ref _metrics.QueuedMessages);
             return;
         }
 
+        Interlocked.Decrement(ref _waiting);
         if (_abort.IsCancellationRequested || _receiveEnded.Task.IsCompleted)
         {
             return; // the socket is gone; the answer has nowhere to go
@@ -30,6 +38,61 @@ internal sealed partial class ClientSession
         {
             Interlocked.Increment(ref _metrics.SlowConsumers);
             LogSlowConsumer(Info.SocketId, _queue.Count, _queue.Bytes);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> at once on the calling thread when the socket is free, nothing waits in the
+    /// queue and no close was asked for (the usual case below saturation: no hand-off to the send loop). False when
+    /// the message must go through the queue instead.
+    /// </summary>
+    private bool TrySendNow(byte[] message)
+    {
+        if (_socket is null || Volatile.Read(ref _waiting) > 0 || Volatile.Read(ref _closeRequested) || _abort.IsCancellationRequested || !_sendGate.Wait(0))
+        {
+            return false;
+        }
+
+        ValueTask send;
+        try
+        {
+            send = _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            _sendGate.Release();
+            Abort();
+            return true;
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            Interlocked.Increment(ref _metrics.FramesSent);
+            _sendGate.Release();
+        }
+        else
+        {
+            // The client reads slower than it is answered: finish off this thread; later answers queue behind this one.
+            _ = CompleteSendAsync(send);
+        }
+
+        return true;
+    }
+
+    private async Task CompleteSendAsync(ValueTask send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            Interlocked.Increment(ref _metrics.FramesSent);
+        }
+        catch (Exception ex) when (IsSocketFailure(ex))
+        {
+            Abort();
+        }
+        finally
+        {
+            _sendGate.Release();
         }
     }
 
@@ -44,16 +107,34 @@ internal sealed partial class ClientSession
                     if (message is not null)
                     {
                         Interlocked.Decrement(ref _metrics.QueuedMessages);
-                        if (!DropsQueuedMessages())
+                        await _sendGate.WaitAsync();
+                        Interlocked.Decrement(ref _waiting); // only now: until this message owns the socket, later ones queue behind it
+                        try
                         {
-                            await _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
-                            Interlocked.Increment(ref _metrics.FramesSent);
+                            if (!DropsQueuedMessages())
+                            {
+                                await _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                                Interlocked.Increment(ref _metrics.FramesSent);
+                            }
+                        }
+                        finally
+                        {
+                            _sendGate.Release();
                         }
                     }
 
                     if (ShouldCloseNow())
                     {
-                        await CloseAsync();
+                        await _sendGate.WaitAsync(); // a message written directly finishes first
+                        try
+                        {
+                            await CloseAsync();
+                        }
+                        finally
+                        {
+                            _sendGate.Release();
+                        }
+
                         return;
                     }
                 }
@@ -71,6 +152,7 @@ internal sealed partial class ClientSession
                 if (left is not null)
                 {
                     Interlocked.Decrement(ref _metrics.QueuedMessages);
+                    Interlocked.Decrement(ref _waiting);
                 }
             }
         }

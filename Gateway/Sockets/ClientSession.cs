@@ -11,8 +11,9 @@ namespace Conduit.Gateway.Sockets;
 
 /// <summary>
 /// One client socket. The receive loop parses frames and starts a forward per message (up to
-/// <see cref="GatewayOptions.MaxInFlightPerSocket"/> at once); answers go through the bounded <see cref="SendQueue"/>
-/// to the send loop, the only writer of the socket, which also performs the close handshake.
+/// <see cref="GatewayOptions.MaxInFlightPerSocket"/> at once). An answer is written on the thread that produced it when
+/// the socket is free and nothing waits; otherwise it goes through the bounded <see cref="SendQueue"/> to the send
+/// loop, which keeps the order and also performs the close handshake. One write at a time, either way.
 /// </summary>
 internal sealed partial class ClientSession : IAgentObserver
 {
@@ -39,7 +40,9 @@ internal sealed partial class ClientSession : IAgentObserver
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _inFlightZero = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _closeLock = new();
+    private readonly SemaphoreSlim _sendGate = new(1, 1); // one socket write at a time: a direct one or the send loop's (no wait handle, so never disposed)
     private int _inFlight;
+    private int _waiting; // answers queued for the send loop that do not own the socket yet: while any wait, new ones queue behind them
     private bool _closeRequested;
     private bool _closeFlush;
     private int _closeCode;
