@@ -117,6 +117,13 @@ internal sealed class BareRelay : IAsyncDisposable
     /// <summary>Thread-pool work items the relay process has completed so far.</summary>
     public async Task<long> WorkItemsAsync() => long.Parse(await Http.GetStringAsync($"http://127.0.0.1:{SocketUri.Port}/work-items"), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The relay process's CPU time and thread-pool work items so far.</summary>
+    public async Task<Harness.ProcessCounters> CountersAsync()
+    {
+        _process.Refresh();
+        return new Harness.ProcessCounters(_process.TotalProcessorTime, await WorkItemsAsync());
+    }
+
     public async ValueTask DisposeAsync()
     {
         Kill(_process);

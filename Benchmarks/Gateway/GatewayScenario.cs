@@ -27,8 +27,9 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await using var relay = await BareRelay.StartAsync(upstreamUri);
         output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, bare relay pid {relay.ProcessId}, {Environment.ProcessorCount} cores");
 
-        // Both paths are run once before anything is measured, long enough for the JIT's second tier to finish compiling
-        // the hot code of both processes (a fresh silo spends most of its first seconds compiling).
+        // Every path is run once before anything is measured, long enough for the JIT's second tier to finish compiling
+        // the hot code of every process (a fresh silo spends most of its first seconds compiling). The measured phases
+        // then take the paths in turn, in slices, so that the machine's drifts hit all of them alike.
         await WarmUpAsync(upstreamUri, silo, relay, context.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5));
 
         var rows = new List<(LoadResult Measured, LoadResult Baseline)>();
@@ -38,9 +39,14 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             var direct = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(upstreamUri));
             var viaGateway = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
             var viaRelay = await ConnectManyAsync(clients, () => BenchSocket.ConnectAsync(relay.SocketUri));
-            var baseline = await WithChildAsync(silo.ProcessId, silo.WorkItemsAsync, () => LoadRunner.RunAsync($"direct to upstream", clients, context.Duration, i => direct[i].RoundTripAsync()));
-            var measured = await WithChildAsync(silo.ProcessId, silo.WorkItemsAsync, () => LoadRunner.RunAsync($"through gateway", clients, context.Duration, i => viaGateway[i].RoundTripAsync()));
-            var relayed = await WithChildAsync(relay.ProcessId, relay.WorkItemsAsync, () => LoadRunner.RunAsync($"through bare relay (floor)", clients, context.Duration, i => viaRelay[i].RoundTripAsync()));
+            var results = await InterleavedRunner.RunAsync(
+                clients,
+                context.Duration,
+                context.Quick ? 2 : InterleavedRunner.Rounds,
+                new LoadPath("direct to upstream", i => direct[i].RoundTripAsync()),
+                new LoadPath("through gateway", i => viaGateway[i].RoundTripAsync(), silo.CountersAsync),
+                new LoadPath("through bare relay (floor)", i => viaRelay[i].RoundTripAsync(), relay.CountersAsync));
+            var (baseline, measured, relayed) = (results[0], results[1], results[2]);
             rows.Add((measured, baseline));
             rows.Add((relayed, baseline));
             await DisposeAllAsync(direct);
@@ -48,7 +54,7 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             await DisposeAllAsync(viaRelay);
         }
 
-        ResultTable.Write(output, "Closed loop: each client sends its next request when the previous answer arrived (cpu and work items = this process + the gateway or relay process, per request)", rows);
+        ResultTable.Write(output, $"Closed loop: each client sends its next request when the previous answer arrived; paths interleaved in {(context.Quick ? 2 : InterleavedRunner.Rounds)} slices each (cpu and work items = this process + the gateway or relay process, per request)", rows);
 
         var at100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured.Name == "through gateway");
         var relayAt100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured != at100.Measured);
@@ -80,33 +86,6 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
         await DisposeAllAsync(viaRelay);
-    }
-
-    /// <summary>
-    /// Adds a child process's CPU time and thread-pool work items during the phase (the gateway silo's or the relay's)
-    /// to the result's figures per request.
-    /// </summary>
-    private static async Task<LoadResult> WithChildAsync(int processId, Func<Task<long>> workItems, Func<Task<LoadResult>> phase)
-    {
-        // The phase's own figures cover its measured part only; the child's are taken around the warm-up too, so they
-        // are scaled to the measured part.
-        var cpuBefore = ProcessorTime(processId);
-        var itemsBefore = await workItems();
-        var result = await phase();
-        var cpu = (ProcessorTime(processId) - cpuBefore) / (1 + LoadRunner.WarmUpFraction);
-        var items = (await workItems() - itemsBefore) / (1 + LoadRunner.WarmUpFraction);
-        return result.Operations == 0 ? result : result with
-        {
-            CpuPerOperation = result.CpuPerOperation + cpu / result.Operations,
-            WorkItemsPerOperation = result.WorkItemsPerOperation + items / result.Operations,
-        };
-    }
-
-    /// <summary>CPU time a process has used so far (user + kernel, all threads).</summary>
-    private static TimeSpan ProcessorTime(int processId)
-    {
-        using var process = Process.GetProcessById(processId);
-        return process.TotalProcessorTime;
     }
 
     private static async Task MeasureIdleMemoryAsync(BenchmarkContext context, SiloChildProcess silo)

@@ -54,5 +54,12 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
         return (long)double.Parse(line.AsSpan(name.Length), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The silo process's CPU time and thread-pool work items so far.</summary>
+    public async Task<Harness.ProcessCounters> CountersAsync()
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
+        return new Harness.ProcessCounters(process.TotalProcessorTime, await WorkItemsAsync());
+    }
+
     public ValueTask DisposeAsync() => silo.DisposeAsync();
 }

@@ -45,7 +45,7 @@ public static class LoadRunner
         };
     }
 
-    private static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
+    internal static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
     {
         long ops = 0;
         var start = Stopwatch.GetTimestamp();

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+
+namespace Conduit.Benchmarks.Harness;
+
+/// <summary>CPU time and thread-pool work items a process has used so far.</summary>
+public readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems);
+
+/// <summary>One path of an interleaved comparison.</summary>
+/// <param name="Name">The row's name.</param>
+/// <param name="Operation">One operation, by caller index.</param>
+/// <param name="OtherProcess">
+/// Counters of another process that does part of this path's work (a child silo or relay), read before and after each
+/// slice and added to the path's figures per operation; null when the path runs in this process only.
+/// </param>
+public sealed record LoadPath(string Name, Func<int, Task> Operation, Func<Task<ProcessCounters>>? OtherProcess = null);
+
+/// <summary>
+/// Compares paths under the same load by running them in turn, in several short slices each, rather than one after
+/// the other: the speed of a shared machine drifts by tens of percent over a minute, and interleaving makes every path
+/// see the same drift, so their ratio is steadier than the ratio of two consecutive phases.
+/// </summary>
+public static class InterleavedRunner
+{
+    /// <summary>Slices per path in a full run.</summary>
+    public const int Rounds = 5;
+
+    /// <summary>
+    /// Runs each path for <paramref name="duration"/> in total, as <paramref name="rounds"/> slices taken in turn, each
+    /// slice after a warm-up of <see cref="LoadRunner.WarmUpFraction"/> of it (which also lets the previous path's work
+    /// drain). Results are in the order of <paramref name="paths"/>.
+    /// </summary>
+    public static async Task<LoadResult[]> RunAsync(int callers, TimeSpan duration, int rounds, params LoadPath[] paths)
+    {
+        var slice = duration / rounds;
+        var totals = paths.Select(_ => new Totals()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var p = 0; p < paths.Length; p++)
+            {
+                var path = paths[p];
+                var total = totals[p];
+                await LoadRunner.RunPhaseAsync(callers, slice * LoadRunner.WarmUpFraction, path.Operation, recorder: null);
+                var other = path.OtherProcess is null ? default : await path.OtherProcess();
+                var ownCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var ownItems = ThreadPool.CompletedWorkItemCount;
+                var (ops, elapsed) = await LoadRunner.RunPhaseAsync(callers, slice, path.Operation, total.Recorder);
+                total.Cpu += Process.GetCurrentProcess().TotalProcessorTime - ownCpu;
+                total.WorkItems += ThreadPool.CompletedWorkItemCount - ownItems;
+                if (path.OtherProcess is not null)
+                {
+                    var after = await path.OtherProcess();
+                    total.Cpu += after.Cpu - other.Cpu;
+                    total.WorkItems += after.WorkItems - other.WorkItems;
+                }
+
+                total.Operations += ops;
+                total.Elapsed += elapsed;
+            }
+        }
+
+        return paths.Select((path, p) => totals[p].ToResult(path.Name, callers)).ToArray();
+    }
+
+    private sealed class Totals
+    {
+        public LatencyRecorder Recorder { get; } = new();
+
+        public long Operations { get; set; }
+
+        public TimeSpan Elapsed { get; set; }
+
+        public TimeSpan Cpu { get; set; }
+
+        public long WorkItems { get; set; }
+
+        public LoadResult ToResult(string name, int callers) => new(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99))
+        {
+            CpuPerOperation = Operations == 0 ? null : Cpu / Operations,
+            WorkItemsPerOperation = Operations == 0 ? null : WorkItems / (double)Operations,
+        };
+    }
+}
