@@ -175,6 +175,7 @@ public sealed class UpstreamServer : IAsyncDisposable
         }
         finally
         {
+            session.End();
             _sessions.TryRemove(number, out _);
         }
     }

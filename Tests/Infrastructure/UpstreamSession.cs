@@ -14,6 +14,8 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly object _lifetime = new();
+    private bool _ended;
 
     public async Task RunAsync()
     {
@@ -63,15 +65,27 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
 
     public void Abort()
     {
-        try
+        // Kestrel recycles the HttpContext once the request has returned, so the context is only touched while the
+        // request is still running (End waits for an abort in progress).
+        lock (_lifetime)
         {
+            if (_ended)
+            {
+                return;
+            }
+
             _stop.Cancel();
             socket.Abort();
             context.Abort();
         }
-        catch (ObjectDisposedException)
+    }
+
+    /// <summary>Called by the server before the request returns: from now on <see cref="Abort"/> does nothing.</summary>
+    public void End()
+    {
+        lock (_lifetime)
         {
-            // The request ended on its own meanwhile.
+            _ended = true;
         }
     }
 
