@@ -70,12 +70,84 @@ public sealed class MessageCodecTests
     [Fact]
     public void Decode_UnknownMethodOrBadArgument_ReportsDecodeErrorInsteadOfThrowing()
     {
-        var frame = System.Text.Encoding.UTF8.GetBytes("""{"k":1,"i":3,"t":"a/b","m":"No.Such::M()","a":[1]}""");
-        var unknown = Codec.Decode(new ReadOnlySequence<byte>(frame), _ => null);
-        Assert.Contains("Unknown method", unknown.DecodeError);
+        var unknown = Codec.Decode(new ReadOnlySequence<byte>(RequestFrame("No.Such::M()", "1")), _ => null);
+        Assert.Contains("Unknown method 'No.Such::M()'", unknown.DecodeError);
 
-        var key = MethodRegistry.KeyOf(Send);
-        var bad = System.Text.Encoding.UTF8.GetBytes($$"""{"k":1,"i":3,"t":"a/b","m":"{{key}}","a":["not a payload",[1],{},null]}""");
-        Assert.Contains("Argument 0", Codec.Decode(new ReadOnlySequence<byte>(bad), _ => null).DecodeError);
+        var bad = Codec.Decode(new ReadOnlySequence<byte>(RequestFrame(MethodRegistry.KeyOf(Send), "\"not a payload\"", "[1]", "{}", "null")), _ => null);
+        Assert.Contains("Argument 0", bad.DecodeError);
+
+        var tooFew = Codec.Decode(new ReadOnlySequence<byte>(RequestFrame(MethodRegistry.KeyOf(Send), "null")), _ => null);
+        Assert.Contains("takes 4 arguments, got 1", tooFew.DecodeError);
+    }
+
+    [Fact]
+    public void Decode_TruncatedOrForeignFrame_InvalidDataWithClearMessage()
+    {
+        var frame = Codec.Encode(new ClusterMessage { Kind = MessageKind.Request, Id = 9, Target = "codecprobe/k", Method = Send, Arguments = [null, null, null, "n"] });
+
+        for (var length = 0; length < frame.Length; length++)
+        {
+            var cut = new ReadOnlySequence<byte>(frame.AsMemory(0, length));
+            Assert.Throws<InvalidDataException>(() => Codec.Decode(cut, _ => null));
+        }
+
+        var json = System.Text.Encoding.UTF8.GetBytes("""{"k":1,"i":3}""");
+        var foreign = Assert.Throws<InvalidDataException>(() => Codec.Decode(new ReadOnlySequence<byte>(json), _ => null));
+        Assert.Contains("same version", foreign.Message);
+    }
+
+    [Fact]
+    public void Decode_FrameSplitAcrossSegments_SameMessage()
+    {
+        var frame = Codec.Encode(new ClusterMessage { Kind = MessageKind.Fault, Id = 300, ErrorType = "X.Y", ErrorMessage = "é ünïcode", ErrorStack = null, Address = "127.0.0.1:1@2" });
+        var first = new Segment(frame.AsMemory(0, 5));
+        var last = first.Append(frame.AsMemory(5));
+
+        var decoded = Codec.Decode(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), _ => null);
+
+        Assert.Equal((MessageKind.Fault, 300L, "X.Y", "é ünïcode", (string?)null, "127.0.0.1:1@2"), (decoded.Kind, decoded.Id, decoded.ErrorType, decoded.ErrorMessage, decoded.ErrorStack, decoded.Address));
+    }
+
+    /// <summary>A request frame written by hand, byte by byte as MessageCodec documents the layout.</summary>
+    private static byte[] RequestFrame(string methodKey, params string[] jsonArguments)
+    {
+        var frame = new List<byte> { MessageCodec.Format, (byte)MessageKind.Request, 3, 0b0001_0011 }; // id 3; target, method, arguments
+        AddString(frame, "a/b");
+        AddString(frame, methodKey);
+        frame.Add((byte)jsonArguments.Length);
+        foreach (var json in jsonArguments)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+            frame.AddRange(BitConverter.GetBytes(bytes.Length)); // 4-byte little-endian length
+            frame.AddRange(bytes);
+        }
+
+        return frame.ToArray();
+    }
+
+    private static void AddString(List<byte> frame, string value)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+        var length = (uint)bytes.Length + 1; // the byte length plus one (0 means null), as a LEB128 varint
+        while (length >= 0x80)
+        {
+            frame.Add((byte)(length | 0x80));
+            length >>= 7;
+        }
+
+        frame.Add((byte)length);
+        frame.AddRange(bytes);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using System.Text;
 
 namespace Conduit.Runtime.Transport;
 
@@ -11,6 +12,7 @@ internal static class MethodRegistry
 {
     private static readonly ConcurrentDictionary<MethodInfo, string> Keys = new();
     private static readonly ConcurrentDictionary<string, MethodInfo?> Methods = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<MethodInfo, byte[]> KeyBytes = new();
 
     /// <summary>The wire name of <paramref name="method"/>.</summary>
     public static string KeyOf(MethodInfo method) => Keys.GetOrAdd(method, static m =>
@@ -19,6 +21,26 @@ internal static class MethodRegistry
         Methods.TryAdd(key, m);
         return key;
     });
+
+    /// <summary>The wire name of <paramref name="method"/> in UTF-8, as frames carry it.</summary>
+    public static byte[] KeyBytesOf(MethodInfo method) => KeyBytes.GetOrAdd(method, static m => Encoding.UTF8.GetBytes(KeyOf(m)));
+
+    /// <summary>The method whose wire name is <paramref name="utf8Key"/>, or null if no loaded interface has it.</summary>
+    public static MethodInfo? Find(ReadOnlySpan<byte> utf8Key)
+    {
+        // Known keys are found without allocating a string: decoded onto the stack and looked up as characters.
+        if (utf8Key.Length <= 512)
+        {
+            Span<char> chars = stackalloc char[utf8Key.Length];
+            var count = Encoding.UTF8.GetChars(utf8Key, chars);
+            if (Methods.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..count], out var known))
+            {
+                return known;
+            }
+        }
+
+        return Find(Encoding.UTF8.GetString(utf8Key));
+    }
 
     /// <summary>The method named <paramref name="key"/>, or null if no loaded interface has it.</summary>
     public static MethodInfo? Find(string key) => Methods.GetOrAdd(key, static k =>
