@@ -5,6 +5,7 @@ using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;
 using Conduit.Grains;
+using Conduit.Grains.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Gateway.Sockets;
@@ -20,14 +21,14 @@ internal sealed partial class ClientSession
             return;
         }
 
-        Interlocked.Increment(ref _waiting);
+        _sendGate.Queued();
         if (_queue.TryEnqueue(bytes))
         {
             Interlocked.Increment(ref _metrics.QueuedMessages);
             return;
         }
 
-        Interlocked.Decrement(ref _waiting);
+        _sendGate.NotQueued();
         if (_abort.IsCancellationRequested || _receiveEnded.Task.IsCompleted)
         {
             return; // the socket is gone; the answer has nowhere to go
@@ -48,51 +49,35 @@ internal sealed partial class ClientSession
     /// </summary>
     private bool TrySendNow(byte[] message)
     {
-        if (_socket is null || Volatile.Read(ref _waiting) > 0 || Volatile.Read(ref _closeRequested) || _abort.IsCancellationRequested || !_sendGate.Wait(0))
+        if (_socket is null || Volatile.Read(ref _closeRequested) || _abort.IsCancellationRequested)
         {
             return false;
         }
 
-        ValueTask send;
-        try
+        switch (_sendGate.TrySendNow(_socket, message, _abort.Token, IsSocketFailure, _onSendCompleted, out _))
         {
-            send = _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+            case DirectSend.Queue:
+                return false;
+            case DirectSend.Written:
+                Interlocked.Increment(ref _metrics.FramesSent);
+                return true;
+            case DirectSend.Failed:
+                Abort();
+                return true;
+            default:
+                return true;
         }
-        catch (Exception ex) when (IsSocketFailure(ex))
-        {
-            _sendGate.Release();
-            Abort();
-            return true;
-        }
+    }
 
-        if (send.IsCompletedSuccessfully)
+    private void OnSendCompleted(Exception? failure)
+    {
+        if (failure is null)
         {
             Interlocked.Increment(ref _metrics.FramesSent);
-            _sendGate.Release();
         }
         else
         {
-            // The client reads slower than it is answered: finish off this thread; later answers queue behind this one.
-            _ = CompleteSendAsync(send);
-        }
-
-        return true;
-    }
-
-    private async Task CompleteSendAsync(ValueTask send)
-    {
-        try
-        {
-            await send.ConfigureAwait(false);
-            Interlocked.Increment(ref _metrics.FramesSent);
-        }
-        catch (Exception ex) when (IsSocketFailure(ex))
-        {
             Abort();
-        }
-        finally
-        {
-            _sendGate.Release();
         }
     }
 
@@ -107,8 +92,7 @@ internal sealed partial class ClientSession
                     if (message is not null)
                     {
                         Interlocked.Decrement(ref _metrics.QueuedMessages);
-                        await _sendGate.WaitAsync();
-                        Interlocked.Decrement(ref _waiting); // only now: until this message owns the socket, later ones queue behind it
+                        await _sendGate.EnterForQueuedAsync();
                         try
                         {
                             if (!DropsQueuedMessages())
@@ -119,20 +103,20 @@ internal sealed partial class ClientSession
                         }
                         finally
                         {
-                            _sendGate.Release();
+                            _sendGate.Exit();
                         }
                     }
 
                     if (ShouldCloseNow())
                     {
-                        await _sendGate.WaitAsync(); // a message written directly finishes first
+                        await _sendGate.EnterAsync(); // a message written directly finishes first
                         try
                         {
                             await CloseAsync();
                         }
                         finally
                         {
-                            _sendGate.Release();
+                            _sendGate.Exit();
                         }
 
                         return;
@@ -152,7 +136,7 @@ internal sealed partial class ClientSession
                 if (left is not null)
                 {
                     Interlocked.Decrement(ref _metrics.QueuedMessages);
-                    Interlocked.Decrement(ref _waiting);
+                    _sendGate.NotQueued();
                 }
             }
         }

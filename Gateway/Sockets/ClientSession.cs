@@ -5,6 +5,7 @@ using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;
 using Conduit.Grains;
+using Conduit.Grains.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Gateway.Sockets;
@@ -40,9 +41,9 @@ internal sealed partial class ClientSession : IAgentObserver
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _inFlightZero = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _closeLock = new();
-    private readonly SemaphoreSlim _sendGate = new(1, 1); // one socket write at a time: a direct one or the send loop's (no wait handle, so never disposed)
+    private readonly WebSocketSendGate _sendGate = new(); // one socket write at a time: a direct one or the send loop's
+    private readonly Action<Exception?> _onSendCompleted;
     private int _inFlight;
-    private int _waiting; // answers queued for the send loop that do not own the socket yet: while any wait, new ones queue behind them
     private bool _closeRequested;
     private bool _closeFlush;
     private int _closeCode;
@@ -69,6 +70,7 @@ internal sealed partial class ClientSession : IAgentObserver
         _logger = logger;
         _queue = new SendQueue(options.SendQueueCapacity, options.SendQueueMaxBytes);
         _slots = new SemaphoreSlim(options.MaxInFlightPerSocket, options.MaxInFlightPerSocket);
+        _onSendCompleted = OnSendCompleted;
     }
 
     public SessionInfo Info { get; }

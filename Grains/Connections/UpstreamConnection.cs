@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
 using Conduit.Grains.JsonRpc;
+using Conduit.Grains.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Grains.Connections;
@@ -22,7 +23,8 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SemaphoreSlim _sendGate = new(1, 1); // one WebSocket send at a time (never disposed: no wait handle is used)
+    private readonly WebSocketSendGate _sendGate = new(); // one write at a time: the sender's own when the socket is free, else the write loop's
+    private readonly Action<Exception?> _onSendCompleted;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _pool;
     private readonly TimeProvider _time;
@@ -31,7 +33,6 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private readonly Action<string> _onClosed;
     private long _nextId;
     private long _requests;
-    private int _queued; // frames in the outbox: while any wait, new frames queue behind them (order)
     private long _latencyMaxTicks = -1;
     private int _closed;
     private int _disposed;
@@ -46,6 +47,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         _logger = logger;
         _onUnsolicited = onUnsolicited;
         _onClosed = onClosed;
+        _onSendCompleted = OnSendCompleted;
     }
 
     /// <summary>Whether the socket is open and not closed by us.</summary>
@@ -179,56 +181,32 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     /// </summary>
     private bool TrySend(byte[] frame)
     {
-        if (Volatile.Read(ref _queued) > 0 || !_sendGate.Wait(0))
+        switch (_sendGate.TrySendNow(_socket, frame, _stop.Token, IsSocketFailure, _onSendCompleted, out var failure))
         {
-            Interlocked.Increment(ref _queued);
-            if (_outbox.Writer.TryWrite(frame))
-            {
+            case DirectSend.Queue:
+                _sendGate.Queued();
+                if (_outbox.Writer.TryWrite(frame))
+                {
+                    return true;
+                }
+
+                _sendGate.NotQueued();
+                return false;
+            case DirectSend.Failed:
+                Terminate($"send failed: {failure!.Message}");
+                return false;
+            default:
                 return true;
-            }
-
-            Interlocked.Decrement(ref _queued);
-            return false;
         }
-
-        ValueTask send;
-        try
-        {
-            send = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, true, _stop.Token);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            _sendGate.Release();
-            Terminate($"send failed: {e.Message}");
-            return false;
-        }
-
-        if (send.IsCompletedSuccessfully)
-        {
-            _sendGate.Release();
-        }
-        else
-        {
-            // The socket's buffer is full (or the send failed): finish off the caller's thread, without its scheduler.
-            _ = CompleteSendAsync(send);
-        }
-
-        return true;
     }
 
-    private async Task CompleteSendAsync(ValueTask send)
+    private static bool IsSocketFailure(Exception e) => e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException;
+
+    private void OnSendCompleted(Exception? failure)
     {
-        try
+        if (failure is not null)
         {
-            await send.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
-        {
-            Terminate($"send failed: {e.Message}");
-        }
-        finally
-        {
-            _sendGate.Release();
+            Terminate($"send failed: {failure.Message}");
         }
     }
 
@@ -240,15 +218,14 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
             {
                 while (_outbox.Reader.TryRead(out var frame))
                 {
-                    await _sendGate.WaitAsync(_stop.Token);
-                    Interlocked.Decrement(ref _queued); // only now: until this frame owns the socket, later frames queue behind it
+                    await _sendGate.EnterForQueuedAsync(_stop.Token);
                     try
                     {
                         await _socket.SendAsync(frame, WebSocketMessageType.Text, true, _stop.Token);
                     }
                     finally
                     {
-                        _sendGate.Release();
+                        _sendGate.Exit();
                     }
                 }
             }
