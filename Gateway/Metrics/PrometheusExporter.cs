@@ -14,6 +14,10 @@ internal sealed class PrometheusExporter : IDisposable
     /// <summary>The runtime's own meter (process CPU and memory, GC, thread pool, locks, exceptions), exported too.</summary>
     public const string RuntimeMeter = "System.Runtime";
 
+    // Levels that the runtime declares as observable counters although they go down (the semantic conventions make
+    // them up-down counters): exported as gauges, without "_total".
+    private static readonly HashSet<string> RuntimeLevels = ["dotnet.thread_pool.queue.length", "dotnet.thread_pool.thread.count"];
+
     private static readonly double[] DefaultBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly object _lock = new();
@@ -86,7 +90,8 @@ internal sealed class PrometheusExporter : IDisposable
     private static bool IsCounter(Instrument instrument)
     {
         var type = instrument.GetType();
-        return type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(Counter<>) || d == typeof(ObservableCounter<>));
+        return type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(Counter<>) || d == typeof(ObservableCounter<>))
+            && !(instrument.Meter.Name == RuntimeMeter && RuntimeLevels.Contains(instrument.Name));
     }
 
     private static bool IsHistogram(Instrument instrument)
