@@ -12,6 +12,9 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 {
     public const string ApiKey = "bench-key";
 
+    /// <summary>Environment variables with this prefix are passed to the silo without it (silo settings for experiments).</summary>
+    public const string SettingPrefix = "CONDUIT_BENCH_SILO_";
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public int Port => silo.Port;
@@ -36,6 +39,16 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
             ["Quotas__BudgetSlicesPerMinute"] = "1000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+
+        // Any setting can be changed for an experiment: CONDUIT_BENCH_SILO_Agents__DedupMaxEntries=10 sets Agents:DedupMaxEntries.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value)))
+        {
+            if (name.StartsWith(SettingPrefix, StringComparison.Ordinal) && value is not null)
+            {
+                settings[name[SettingPrefix.Length..]] = value;
+            }
+        }
 
         // Ready when the pool's connections are up, not just when the process answers.
         return new SiloChildProcess(await SiloProcess.StartAsync("Production", settings, "/health/websocket", TimeSpan.FromSeconds(60)));
