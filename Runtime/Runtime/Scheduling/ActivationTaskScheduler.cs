@@ -136,8 +136,9 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
 
     private void CompleteDeferred()
     {
-        var batch = _deferred!.ToArray();
-        _deferred.Clear();
+        // The batch is taken off the thread: a caller continuing inline below defers its own replies into a new list.
+        var batch = _deferred!;
+        _deferred = null;
         _running = null; // between two tasks this activation's state is consistent; the thread is lent out
         _inlineCallers = _inlineDepth == 0;
         try
@@ -151,6 +152,8 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
         {
             _inlineCallers = false;
             _running = this;
+            batch.Clear();
+            _deferred ??= batch; // reused, so a reply costs no allocation here
         }
     }
 

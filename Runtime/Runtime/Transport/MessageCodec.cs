@@ -128,13 +128,14 @@ internal sealed class MessageCodec(JsonSerializerOptions serializerOptions)
         if ((fields & HasArguments) != 0)
         {
             var count = reader.ReadCount();
-            arguments = method is null ? null : new object?[ParameterTypesOf(method).Length];
+            var types = method is null ? [] : ParameterTypesOf(method);
+            arguments = method is null ? null : new object?[types.Length];
             for (var i = 0; i < count; i++)
             {
                 var value = reader.ReadValue();
                 if (method is not null)
                 {
-                    ReadArgument(value, method, i, arguments!, ref decodeError);
+                    ReadArgument(value, method, types, i, arguments!, ref decodeError);
                 }
             }
 
@@ -182,9 +183,8 @@ internal sealed class MessageCodec(JsonSerializerOptions serializerOptions)
     private static Type[] ParameterTypesOf(MethodInfo method)
         => ParameterTypes.GetOrAdd(method, static m => m.GetParameters().Select(p => p.ParameterType).ToArray());
 
-    private void ReadArgument(ReadOnlySpan<byte> value, MethodInfo method, int index, object?[] arguments, ref string? decodeError)
+    private void ReadArgument(ReadOnlySpan<byte> value, MethodInfo method, Type[] types, int index, object?[] arguments, ref string? decodeError)
     {
-        var types = ParameterTypesOf(method);
         if (index >= types.Length)
         {
             decodeError ??= $"Too many arguments for {method.Name}.";
