@@ -230,7 +230,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception e) when (IsSocketFailure(e))
         {
             Terminate($"send failed: {e.Message}");
         }
@@ -267,7 +267,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception e) when (IsSocketFailure(e))
         {
             reason = _stop.IsCancellationRequested ? CloseReason : $"socket failed: {e.Message}";
         }
