@@ -18,7 +18,7 @@ internal sealed partial class ClientSession
         while (true)
         {
             // A zero-byte read waits for the next frame without holding a buffer, so idle sockets cost little memory.
-            var first = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            var first = await Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
             if (first.MessageType == WebSocketMessageType.Close)
             {
                 return;
@@ -46,7 +46,7 @@ internal sealed partial class ClientSession
                         buffer = bigger;
                     }
 
-                    last = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    last = await Socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
                     if (last.MessageType == WebSocketMessageType.Close)
                     {
                         return;
@@ -83,7 +83,7 @@ internal sealed partial class ClientSession
         var scratch = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            while ((await _socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            while ((await Socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None)).MessageType != WebSocketMessageType.Close)
             {
             }
         }

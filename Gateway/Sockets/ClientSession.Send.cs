@@ -49,12 +49,12 @@ internal sealed partial class ClientSession
     /// </summary>
     private bool TrySendNow(byte[] message)
     {
-        if (_socket is null || Volatile.Read(ref _closeRequested) || _abort.IsCancellationRequested)
+        if (Volatile.Read(ref _socket) is not { } socket || Volatile.Read(ref _closeRequested) || _abort.IsCancellationRequested)
         {
             return false;
         }
 
-        switch (_sendGate.TrySendNow(_socket, message, _abort.Token, IsSocketFailure, _onSendCompleted, out _))
+        switch (_sendGate.TrySendNow(socket, message, _abort.Token, IsSocketFailure, _onSendCompleted, out _))
         {
             case DirectSend.Queue:
                 return false;
@@ -97,7 +97,7 @@ internal sealed partial class ClientSession
                         {
                             if (!DropsQueuedMessages())
                             {
-                                await _socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                                await Socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
                                 Interlocked.Increment(ref _metrics.FramesSent);
                             }
                         }
@@ -173,7 +173,7 @@ internal sealed partial class ClientSession
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
             timeout.CancelAfter(_options.CloseTimeout);
-            await _socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+            await Socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
         }
         catch (Exception ex) when (IsSocketFailure(ex))
         {

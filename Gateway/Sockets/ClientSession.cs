@@ -26,7 +26,7 @@ internal sealed partial class ClientSession : IAgentObserver
     public const int CloseTryAgainLater = 1013;
     private const int CloseAborted = 1006;
 
-    private WebSocket _socket = null!;
+    private WebSocket? _socket; // attached at the upgrade (the session exists before it, as the agent's observer)
     private readonly IAgentGrain _agent;
     private readonly QuotaClient _quota;
     private readonly GatewayMetrics _metrics;
@@ -91,7 +91,7 @@ internal sealed partial class ClientSession : IAgentObserver
     public int QueuedMessages => _queue.Count;
 
     /// <summary>The accepted socket (the session exists before it, as the agent's observer, so the agent is opened before the upgrade).</summary>
-    public void Attach(WebSocket socket) => _socket = socket;
+    public void Attach(WebSocket socket) => Volatile.Write(ref _socket, socket);
 
     /// <summary>Serves the socket (see <see cref="Attach"/>) until it closes.</summary>
     public async Task RunAsync()
@@ -184,6 +184,9 @@ internal sealed partial class ClientSession : IAgentObserver
     void IAgentObserver.OnUpstreamMessage(string message) => Enqueue(message);
 
     void IAgentObserver.OnClosed(int closeCode, string reason) => RequestClose(closeCode, reason, flush: true);
+
+    /// <summary>The attached socket; the loops run only after <see cref="Attach"/>.</summary>
+    private WebSocket Socket => _socket ?? throw new InvalidOperationException("The session's socket is not attached yet.");
 
     private bool IsClosing
     {

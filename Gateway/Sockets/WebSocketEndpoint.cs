@@ -98,7 +98,7 @@ internal sealed partial class WebSocketEndpoint(
 
         if (!permit.Granted)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(permit.RetryAfterMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
+            SetRetryAfter(context, TimeSpan.FromMilliseconds(permit.RetryAfterMs));
             await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
             return;
         }
@@ -192,9 +192,13 @@ internal sealed partial class WebSocketEndpoint(
 
     private Task RefuseUnavailableAsync(HttpContext context, string message)
     {
-        context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(_options.UnavailableRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        SetRetryAfter(context, _options.UnavailableRetryAfter);
         return RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", message);
     }
+
+    /// <summary>Retry-After in whole seconds, rounded up, at least 1.</summary>
+    private static void SetRetryAfter(HttpContext context, TimeSpan after)
+        => context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private async Task RefuseAsync(HttpContext context, int status, string reason, string message)
     {
