@@ -52,18 +52,7 @@ if (selected.Count == 0)
 const string TieringDelay = "DOTNET_TC_CallCountingDelayMs";
 if (Environment.GetEnvironmentVariable(TieringDelay) is null)
 {
-    var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
-    var start = new System.Diagnostics.ProcessStartInfo(self) { UseShellExecute = false };
-    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-    {
-        start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]); // run as `dotnet Conduit.Benchmarks.dll`
-    }
-
-    foreach (var argument in args)
-    {
-        start.ArgumentList.Add(argument);
-    }
-
+    var start = SelfProcess.StartInfo(args);
     start.Environment[TieringDelay] = "0";
     using var child = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("The benchmark could not restart itself.");
     await child.WaitForExitAsync();

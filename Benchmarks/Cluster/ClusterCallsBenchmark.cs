@@ -52,13 +52,13 @@ internal sealed class ClusterCallsBenchmark : IBenchmarkScenario
                 var results = await InterleavedRunner.RunAsync(
                     callers,
                     context.Duration,
-                    context.Quick ? 2 : InterleavedRunner.Rounds,
+                    context.Rounds,
                     new LoadPath("raw TCP request/response", _ => raw.CallAsync(Payload.Length)),
                     new LoadPath("remote grain call A->B", caller => remote[caller].Echo(Payload)));
                 rows.Add((results[1], results[0]));
             }
 
-            ResultTable.Write(context.Output, $"Remote grain calls between two silos vs raw TCP (loopback, 16-byte payload; paths interleaved in {(context.Quick ? 2 : InterleavedRunner.Rounds)} slices each)", rows);
+            ResultTable.Write(context.Output, $"Remote grain calls between two silos vs raw TCP (loopback, 16-byte payload; paths interleaved in {context.Rounds} slices each)", rows);
             var at64 = rows[^1];
             context.Output.WriteLine($"At 64 callers remote calls reach {at64.Item1.Throughput / at64.Item2.Throughput:P0} of raw TCP throughput (target: at least 50%).");
         }

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
+using Conduit.Benchmarks.Harness;
+using Conduit.Tests.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -40,23 +41,10 @@ internal sealed class BareRelay : IAsyncDisposable
     /// <summary>Starts the relay as a child process of this benchmark, in front of <paramref name="upstream"/>.</summary>
     public static async Task<BareRelay> StartAsync(Uri upstream)
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
-        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        }
-
-        start.ArgumentList.Add(ChildCommand);
-        start.ArgumentList.Add(upstream.ToString());
-        start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var port = SiloProcess.FreePort();
+        var start = SelfProcess.StartInfo([ChildCommand, upstream.ToString(), port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException("The bare relay did not start.");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill(process);
         var relay = new BareRelay(process, port);

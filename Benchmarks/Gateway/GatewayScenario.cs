@@ -33,6 +33,7 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await WarmUpAsync(upstreamUri, silo, relay, context.Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5));
 
         var rows = new List<(LoadResult Measured, LoadResult Baseline)>();
+        LoadResult[] at100 = [];
         int[] clientCounts = context.Quick ? [1, 100] : [1, 100, 1000];
         foreach (var clients in clientCounts)
         {
@@ -42,23 +43,26 @@ internal sealed class GatewayScenario : IBenchmarkScenario
             var results = await InterleavedRunner.RunAsync(
                 clients,
                 context.Duration,
-                context.Quick ? 2 : InterleavedRunner.Rounds,
+                context.Rounds,
                 new LoadPath("direct to upstream", i => direct[i].RoundTripAsync()),
                 new LoadPath("through gateway", i => viaGateway[i].RoundTripAsync(), silo.CountersAsync),
                 new LoadPath("through bare relay (floor)", i => viaRelay[i].RoundTripAsync(), relay.CountersAsync));
-            var (baseline, measured, relayed) = (results[0], results[1], results[2]);
-            rows.Add((measured, baseline));
-            rows.Add((relayed, baseline));
+            rows.Add((results[1], results[0]));
+            rows.Add((results[2], results[0]));
+            if (clients == 100)
+            {
+                at100 = results;
+            }
+
             await DisposeAllAsync(direct);
             await DisposeAllAsync(viaGateway);
             await DisposeAllAsync(viaRelay);
         }
 
-        ResultTable.Write(output, $"Closed loop: each client sends its next request when the previous answer arrived; paths interleaved in {(context.Quick ? 2 : InterleavedRunner.Rounds)} slices each (cpu and work items = this process + the gateway or relay process, per request)", rows);
+        ResultTable.Write(output, $"Closed loop: each client sends its next request when the previous answer arrived; paths interleaved in {context.Rounds} slices each (cpu and work items = this process + the gateway or relay process, per request)", rows);
 
-        var at100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured.Name == "through gateway");
-        var relayAt100 = rows.First(r => r.Baseline.Callers == 100 && r.Measured != at100.Measured);
-        var rate = at100.Baseline.Throughput / 2;
+        var (directAt100, gatewayAt100, relayAt100) = (at100[0], at100[1], at100[2]);
+        var rate = directAt100.Throughput / 2;
         var directHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
         var gatewayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
         var relayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
@@ -70,7 +74,7 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await DisposeAllAsync(relayHalf);
         ResultTable.Write(output, $"Open loop at half the direct throughput at 100 clients ({rate:N0} req/s in total)", [(halfMeasured, halfBaseline), (halfRelayed, halfBaseline)]);
         output.WriteLine($"p99 above direct at half load: gateway {(halfMeasured.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms, bare relay {(halfRelayed.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms (target <= 1 ms)");
-        output.WriteLine($"throughput ratio at 100 clients: gateway {at100.Measured.Throughput / at100.Baseline.Throughput:F2}, bare relay {relayAt100.Measured.Throughput / relayAt100.Baseline.Throughput:F2} (target >= 0.5); gateway / bare relay {at100.Measured.Throughput / relayAt100.Measured.Throughput:F2}");
+        output.WriteLine($"throughput ratio at 100 clients: gateway {gatewayAt100.Throughput / directAt100.Throughput:F2}, bare relay {relayAt100.Throughput / directAt100.Throughput:F2} (target >= 0.5); gateway / bare relay {gatewayAt100.Throughput / relayAt100.Throughput:F2}");
 
         await MeasureIdleMemoryAsync(context, silo);
     }
@@ -80,9 +84,9 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         var direct = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
         var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
         var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
-        await LoadRunner.RunAsync("warm-up direct", 100, duration / 2, i => direct[i].RoundTripAsync());
-        await LoadRunner.RunAsync("warm-up gateway", 100, duration, i => viaGateway[i].RoundTripAsync());
-        await LoadRunner.RunAsync("warm-up relay", 100, duration, i => viaRelay[i].RoundTripAsync());
+        await LoadRunner.WarmUpAsync(100, duration / 2, i => direct[i].RoundTripAsync());
+        await LoadRunner.WarmUpAsync(100, duration, i => viaGateway[i].RoundTripAsync());
+        await LoadRunner.WarmUpAsync(100, duration, i => viaRelay[i].RoundTripAsync());
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
         await DisposeAllAsync(viaRelay);

@@ -15,12 +15,13 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
     public double Throughput => Operations / Elapsed.TotalSeconds;
 
     /// <summary>
-    /// CPU time of this process (all threads, user + kernel) per operation during the phase, when measured; less
-    /// sensitive than throughput to other load on a shared machine. Work done in other processes is not in it.
+    /// CPU time of this process (all threads, user + kernel) per operation during the phase, plus that of the path's
+    /// other process when it has one (<see cref="LoadPath.OtherProcess"/>); less sensitive than throughput to other
+    /// load on a shared machine.
     /// </summary>
     public TimeSpan? CpuPerOperation { get; init; }
 
-    /// <summary>Thread-pool work items this process completed per operation during the phase (thread hand-offs), when measured.</summary>
+    /// <summary>Thread-pool work items completed per operation during the phase (thread hand-offs), counted like <see cref="CpuPerOperation"/>.</summary>
     public double? WorkItemsPerOperation { get; init; }
 }
 
@@ -32,18 +33,11 @@ public static class LoadRunner
 
     /// <summary>Warms up for <see cref="WarmUpFraction"/> of <paramref name="duration"/>, then measures for <paramref name="duration"/>.</summary>
     public static async Task<LoadResult> RunAsync(string name, int callers, TimeSpan duration, Func<int, Task> operation)
-    {
-        await RunPhaseAsync(callers, duration * WarmUpFraction, operation, recorder: null);
-        var recorder = new LatencyRecorder();
-        var cpu = CpuClock.Start();
-        var workItems = ThreadPool.CompletedWorkItemCount;
-        var (ops, elapsed) = await RunPhaseAsync(callers, duration, operation, recorder);
-        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99))
-        {
-            CpuPerOperation = cpu.PerOperation(ops),
-            WorkItemsPerOperation = ops == 0 ? null : (ThreadPool.CompletedWorkItemCount - workItems) / (double)ops,
-        };
-    }
+        => (await InterleavedRunner.RunAsync(callers, duration, rounds: 1, new LoadPath(name, operation)))[0];
+
+    /// <summary>Runs <paramref name="operation"/> from <paramref name="callers"/> callers for <paramref name="duration"/>, measuring nothing.</summary>
+    public static Task WarmUpAsync(int callers, TimeSpan duration, Func<int, Task> operation)
+        => RunPhaseAsync(callers, duration, operation, recorder: null);
 
     internal static async Task<(long Ops, TimeSpan Elapsed)> RunPhaseAsync(int callers, TimeSpan duration, Func<int, Task> operation, LatencyRecorder? recorder)
     {
@@ -74,19 +68,4 @@ public static class LoadRunner
         await Task.WhenAll(tasks);
         return (ops, Stopwatch.GetElapsedTime(start));
     }
-}
-
-/// <summary>Measures this process's CPU time over a phase.</summary>
-public readonly struct CpuClock
-{
-    private readonly TimeSpan _start;
-
-    private CpuClock(TimeSpan start) => _start = start;
-
-    /// <summary>Starts measuring.</summary>
-    public static CpuClock Start() => new(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime);
-
-    /// <summary>CPU time since <see cref="Start"/> divided by <paramref name="operations"/>.</summary>
-    public TimeSpan? PerOperation(long operations)
-        => operations == 0 ? null : (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _start) / operations;
 }

@@ -43,13 +43,13 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
         // Warm both paths (JIT tiers, upstream buffers) so the first measured row is not penalised.
         var warmAgents = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => host.OpenAgentAsync($"bench/warm-{i}")));
         var warmIds = new long[64];
-        await LoadRunner.RunAsync("warm-up direct", 64, TimeSpan.FromSeconds(2), caller =>
+        await LoadRunner.WarmUpAsync(64, TimeSpan.FromSeconds(2), caller =>
         {
             var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}""");
             JsonRpcEnvelope.TryParse(bytes, out var envelope);
             return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
         });
-        await LoadRunner.RunAsync("warm-up pool", 64, TimeSpan.FromSeconds(2), caller =>
+        await LoadRunner.WarmUpAsync(64, TimeSpan.FromSeconds(2), caller =>
             warmAgents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
         await Task.WhenAll(warmAgents.Select(a => a.Close()));
 
@@ -63,7 +63,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             var results = await InterleavedRunner.RunAsync(
                 callers,
                 context.Duration,
-                context.Quick ? 2 : InterleavedRunner.Rounds,
+                context.Rounds,
                 new LoadPath("direct, 8 sockets (baseline)", caller =>
                 {
                     var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""");
@@ -81,7 +81,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             await Task.WhenAll(agents.Select(a => a.Close()));
         }
 
-        ResultTable.Write(context.Output, $"Requests through the pool (paths interleaved in {(context.Quick ? 2 : InterleavedRunner.Rounds)} slices each; ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);
+        ResultTable.Write(context.Output, $"Requests through the pool (paths interleaved in {context.Rounds} slices each; ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);
         var info = await host.Pool.GetInfo();
         context.Output.WriteLine($"pool: {info.Connections} connections, upstream sockets accepted {upstream.AcceptedSockets} (8 pool + 8 direct)");
         foreach (var connection in direct)
