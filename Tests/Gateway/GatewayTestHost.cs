@@ -8,9 +8,6 @@ using Conduit.Runtime.Hosting;
 using Conduit.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -77,8 +74,7 @@ internal sealed class GatewayTestHost : IAsyncDisposable
         var app = builder.Build();
         app.MapConduitGateway();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new GatewayTestHost(app, upstream, new Uri(address + "/"));
+        return new GatewayTestHost(app, upstream, ServerAddress.Of(app));
     }
 
     /// <summary>The ws:// URL of <c>/ws/{pool}</c> with optional key and agent in the query.</summary>

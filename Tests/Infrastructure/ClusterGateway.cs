@@ -4,9 +4,6 @@ using Conduit.Gateway.Authentication;
 using Conduit.Runtime.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -69,8 +66,7 @@ public sealed class ClusterGateway : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new ClusterGateway(app, new Uri(address + "/"));
+        return new ClusterGateway(app, ServerAddress.Of(app));
     }
 
     /// <summary>The ws:// URL of <c>/ws/{pool}</c>, with an agent id when given.</summary>
