@@ -6,6 +6,7 @@ namespace Conduit.Tests.Infrastructure;
 /// </summary>
 public sealed class FakeTimeProvider : TimeProvider
 {
+    private static readonly TimeSpan StepPause = TimeSpan.FromMilliseconds(20);
     private readonly object _lock = new();
     private readonly List<FakeTimer> _timers = [];
     private DateTimeOffset _now;
@@ -65,6 +66,43 @@ public sealed class FakeTimeProvider : TimeProvider
 
             next.Fire();
         }
+    }
+
+    /// <summary>
+    /// Moves the clock forward by <paramref name="by"/> in steps of <paramref name="step"/>, pausing after each so that
+    /// the timer turns a step started can finish. A grain timer re-arms only after its tick has run, so one big jump can
+    /// fire it once, with whatever time the tick happened to read; steps fire it at every due time.
+    /// </summary>
+    public async Task AdvanceInStepsAsync(TimeSpan by, TimeSpan step)
+    {
+        for (var moved = TimeSpan.Zero; moved < by; moved += step)
+        {
+            Advance(step);
+            await Task.Delay(StepPause);
+        }
+    }
+
+    /// <summary>
+    /// Moves the clock forward in steps of <paramref name="step"/>, as <see cref="AdvanceInStepsAsync"/> does, until
+    /// <paramref name="done"/> holds; returns how far the clock moved. Throws <see cref="TimeoutException"/> once it
+    /// has moved <paramref name="limit"/> without the condition holding.
+    /// </summary>
+    public async Task<TimeSpan> AdvanceUntilAsync(Func<Task<bool>> done, TimeSpan step, TimeSpan limit)
+    {
+        var moved = TimeSpan.Zero;
+        while (!await done())
+        {
+            if (moved >= limit)
+            {
+                throw new TimeoutException($"The condition did not hold within {limit} of clock time.");
+            }
+
+            Advance(step);
+            moved += step;
+            await Task.Delay(StepPause);
+        }
+
+        return moved;
     }
 
     /// <inheritdoc />

@@ -189,13 +189,14 @@ public sealed class ConnectionGrainTests
         Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":0,"method":"echo"}""")));
         var first = (await pool.GetConnections()).Single().Connection;
 
-        host.Upstream.Faults.ReplyDelay = TimeSpan.FromMilliseconds(500);
+        // The TTL is 54-66 s (10 % jitter). The request goes out at 50 s and is answered 2 s later in real time,
+        // while the clock steps past 70 s in about 0.4 s: the TTL falls due while it is in flight.
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(1));
+        Assert.Equal(first, (await pool.GetConnections()).Single().Connection);
+        host.Upstream.Faults.ReplyDelay = TimeSpan.FromSeconds(2);
         var inFlight = agent.Send("""{"jsonrpc":"2.0","id":"during-ttl","method":"echo","params":[1]}""");
         await Eventually.TrueAsync(() => host.Upstream.CountOf("echo") == 2);
-        for (var i = 0; i < 70; i++)
-        {
-            clock.Advance(TimeSpan.FromSeconds(1));
-        }
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1));
 
         await UntilAsync(async () => (await pool.GetConnections()).Any(c => c.Connection != first), "no replacement after the TTL");
         using var reply = JsonDocument.Parse((await inFlight.WaitAsync(Wait))!);

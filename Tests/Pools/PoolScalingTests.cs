@@ -21,15 +21,6 @@ public sealed class PoolScalingTests
         Assert.Fail(because);
     }
 
-    private static async Task TickAsync(FakeTimeProvider clock, int seconds)
-    {
-        for (var i = 0; i < seconds; i++)
-        {
-            clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task Demand_ScalesUpToMaxThenQueues()
     {
@@ -67,10 +58,10 @@ public sealed class PoolScalingTests
             await pool.Release(lease.LeaseId!, connectionFailed: false);
         }
 
-        await TickAsync(clock, 30);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1));
         Assert.Equal(3, (await pool.GetInfo()).Connections);
 
-        await TickAsync(clock, 40);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(1));
         await UntilAsync(async () => (await pool.GetInfo()).Connections == 1, "idle connections were not closed");
         await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1);
     }
@@ -95,10 +86,10 @@ public sealed class PoolScalingTests
         for (var i = 0; i < 9; i++)
         {
             Assert.True((await pool.Acquire(new LeaseRequest($"h{i}"))).Granted);
-            await TickAsync(clock, 1);
+            await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         }
 
-        await TickAsync(clock, 5);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == expectedConnections, $"expected {expectedConnections} connections");
         await Task.Delay(100);
         Assert.Equal(expectedConnections, host.Upstream.AcceptedSockets);
