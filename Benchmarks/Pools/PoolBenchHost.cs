@@ -36,6 +36,9 @@ internal sealed class PoolBenchHost : IAsyncDisposable
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
+
+        // The same experiment switch as the gateway's silo: CONDUIT_BENCH_SILO_Agents__DedupMaxEntries=10 sets Agents:DedupMaxEntries.
+        builder.Configuration.AddEnvironmentVariables(Gateway.SiloChildProcess.SettingPrefix);
         builder.Services.AddConduitPools(builder.Configuration);
         builder.UseSilo(silo => silo.AddGrains(typeof(PoolOptions).Assembly));
         var host = builder.Build();

@@ -134,12 +134,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         if (_dedup.TryGet(id, now, out var seen))
         {
             LogDuplicate(_logger, _key, id);
-            return (await seen.Response).Response;
+            return await seen.ResponseAsync();
         }
 
-        var entry = new DedupEntry(id, ForwardAsync(message, id), now);
+        var forwarding = ForwardAsync(message, id);
+        var entry = new DedupEntry(id, forwarding, now);
         _dedup.Add(entry, now);
-        var result = await entry.Response;
+        var result = await forwarding;
         _dedup.Completed(entry, result);
         return result.Response;
     }

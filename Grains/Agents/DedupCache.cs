@@ -38,6 +38,7 @@ internal sealed class DedupCache(AgentOptions options)
     /// <summary>Called with the outcome of <paramref name="entry"/>: drops it if it may not or should not be served again.</summary>
     public void Completed(DedupEntry entry, ForwardResult result)
     {
+        entry.Keep(result.Response);
         if (!result.Cacheable || IsTooLarge(result.Response))
         {
             Forget(entry);
@@ -49,7 +50,7 @@ internal sealed class DedupCache(AgentOptions options)
     {
         while (_arrivals.TryPeek(out var oldest)
                && (_arrivals.Count > options.DedupMaxEntries || now - oldest.SeenAt >= options.DedupWindow)
-               && oldest.Response.IsCompleted)
+               && oldest.IsCompleted)
         {
             _arrivals.Dequeue();
             Forget(oldest);

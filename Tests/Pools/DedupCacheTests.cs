@@ -26,7 +26,7 @@ public sealed class DedupCacheTests
     }
 
     [Fact]
-    public void Add_OldestStillInFlight_KeptUntilAnswered()
+    public async Task Add_OldestStillInFlight_KeptUntilAnswered()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxEntries = 1 });
         var running = new TaskCompletionSource<ForwardResult>();
@@ -35,13 +35,45 @@ public sealed class DedupCacheTests
 
         // A duplicate of the request in flight must still join it.
         Assert.True(cache.TryGet("slow", T0, out var joined));
-        Assert.Same(running.Task, joined.Response);
+        var duplicate = joined.ResponseAsync();
+        Assert.False(duplicate.IsCompleted);
         Assert.Equal(2, cache.Count);
 
-        running.SetResult(new ForwardResult("{}", true));
+        running.SetResult(new ForwardResult("""{"late":1}""", true));
+        Assert.Equal("""{"late":1}""", await duplicate);
         cache.Add(Answered("third", T0), T0);
         Assert.Equal(1, cache.Count);
         Assert.True(cache.TryGet("third", T0, out _));
+    }
+
+    [Fact]
+    public async Task Completed_Answered_KeepsTheResponseAndLetsTheRequestGo()
+    {
+        var cache = new DedupCache(new AgentOptions());
+        var (entry, request) = AddAnswered(cache, "kept");
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        // The forwarding task (with the request it carried) is collectable; the answer is still served.
+        Assert.False(request.IsAlive);
+        Assert.True(cache.TryGet("kept", T0, out var found));
+        Assert.Same(entry, found);
+        var response = found.ResponseAsync();
+        Assert.True(response.IsCompleted);
+        Assert.Equal("""{"id":"kept"}""", await response);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (DedupEntry Entry, WeakReference Request) AddAnswered(DedupCache cache, string id)
+    {
+        var running = new TaskCompletionSource<ForwardResult>();
+        var entry = new DedupEntry(id, running.Task, T0);
+        cache.Add(entry, T0);
+        running.SetResult(new ForwardResult($$"""{"id":"{{id}}"}""", true));
+        cache.Completed(entry, running.Task.Result);
+        return (entry, new WeakReference(running.Task));
     }
 
     [Fact]
