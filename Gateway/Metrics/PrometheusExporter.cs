@@ -7,7 +7,7 @@ namespace Conduit.Gateway.Metrics;
 /// <summary>
 /// Listens to the process's "Conduit.*" meters (those of this host's <see cref="IMeterFactory"/>, and unscoped ones)
 /// and to the runtime's "System.Runtime" meter, and renders them in the Prometheus text exposition format 0.0.4. Instrument names become snake case
-/// ("conduit.gateway.sockets.active" -> conduit_gateway_sockets_active); counters get "_total"; a unit of "s" gets "_seconds".
+/// ("conduit.gateway.sockets.active" -> conduit_gateway_sockets_active); counters get "_total"; a unit of "s" gets "_seconds" and one of "By" "_bytes".
 /// </summary>
 internal sealed class PrometheusExporter : IDisposable
 {
@@ -74,9 +74,14 @@ internal sealed class PrometheusExporter : IDisposable
             name.Append(char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_');
         }
 
+        // Base units in the name, as the Prometheus naming conventions ask (and OpenTelemetry's exporter does).
         if (instrument.Unit == "s" && !instrument.Name.EndsWith("seconds", StringComparison.Ordinal))
         {
             name.Append("_seconds");
+        }
+        else if (instrument.Unit == "By" && !instrument.Name.EndsWith("bytes", StringComparison.Ordinal))
+        {
+            name.Append("_bytes");
         }
 
         if (IsCounter(instrument))
