@@ -76,7 +76,7 @@ internal sealed class BareRelay : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
-        app.MapGet("/work-items", () => ThreadPool.CompletedWorkItemCount);
+        app.MapGet("/counters", () => FormattableString.Invariant($"{ThreadPool.CompletedWorkItemCount} {GC.GetTotalAllocatedBytes(precise: false)} {GC.GetTotalPauseDuration().Ticks}"));
         app.Map("/relay", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
@@ -102,14 +102,13 @@ internal sealed class BareRelay : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>Thread-pool work items the relay process has completed so far.</summary>
-    public async Task<long> WorkItemsAsync() => long.Parse(await Http.GetStringAsync($"http://127.0.0.1:{SocketUri.Port}/work-items"), System.Globalization.CultureInfo.InvariantCulture);
-
     /// <summary>The relay process's CPU time and thread-pool work items so far.</summary>
     public async Task<Harness.ProcessCounters> CountersAsync()
     {
         _process.Refresh();
-        return new Harness.ProcessCounters(_process.TotalProcessorTime, await WorkItemsAsync());
+        var cpu = _process.TotalProcessorTime;
+        var counts = (await Http.GetStringAsync($"http://127.0.0.1:{SocketUri.Port}/counters")).Split(' ').Select(t => long.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return new Harness.ProcessCounters(cpu, counts[0], counts[1], TimeSpan.FromTicks(counts[2]));
     }
 
     public async ValueTask DisposeAsync()

@@ -57,21 +57,27 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
     /// <summary>Resident set size of the child process, in bytes.</summary>
     public long ResidentBytes() => silo.ResidentBytes();
 
-    /// <summary>Thread-pool work items the silo has completed so far, read from its /metrics (loopback is allowed without a key).</summary>
-    public async Task<long> WorkItemsAsync()
-    {
-        const string name = "dotnet_thread_pool_work_item_count_total ";
-        var text = await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics");
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))
-            ?? throw new InvalidOperationException("The silo's /metrics has no " + name.Trim());
-        return (long)double.Parse(line.AsSpan(name.Length), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The silo process's CPU time and thread-pool work items so far.</summary>
+    /// <summary>
+    /// The silo process's CPU time so far, and its thread-pool work items, allocations and GC pauses as its /metrics
+    /// reports them (loopback is allowed without a key).
+    /// </summary>
     public async Task<Harness.ProcessCounters> CountersAsync()
     {
         using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
-        return new Harness.ProcessCounters(process.TotalProcessorTime, await WorkItemsAsync());
+        var cpu = process.TotalProcessorTime;
+        var lines = (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
+        return new Harness.ProcessCounters(
+            cpu,
+            (long)Metric(lines, "dotnet_thread_pool_work_item_count_total"),
+            (long)Metric(lines, "dotnet_gc_heap_total_allocated_bytes_total"),
+            TimeSpan.FromSeconds(Metric(lines, "dotnet_gc_pause_time_seconds_total")));
+    }
+
+    private static double Metric(string[] lines, string name)
+    {
+        var line = lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] == ' ')
+            ?? throw new InvalidOperationException("The silo's /metrics has no " + name);
+        return double.Parse(line.AsSpan(name.Length + 1), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public ValueTask DisposeAsync() => silo.DisposeAsync();

@@ -2,8 +2,24 @@ using System.Diagnostics;
 
 namespace Conduit.Benchmarks.Harness;
 
-/// <summary>CPU time and thread-pool work items a process has used so far.</summary>
-public readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems);
+/// <summary>CPU time, thread-pool work items, managed allocations and GC pause time a process has used so far.</summary>
+public readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems, long AllocatedBytes, TimeSpan GcPause)
+{
+    /// <summary>This process's counters now.</summary>
+    public static ProcessCounters Current()
+    {
+        using var process = Process.GetCurrentProcess();
+        return new(process.TotalProcessorTime, ThreadPool.CompletedWorkItemCount, GC.GetTotalAllocatedBytes(precise: false), GC.GetTotalPauseDuration());
+    }
+
+    /// <summary>The counts between <paramref name="before"/> and this.</summary>
+    public ProcessCounters Since(ProcessCounters before)
+        => new(Cpu - before.Cpu, WorkItems - before.WorkItems, AllocatedBytes - before.AllocatedBytes, GcPause - before.GcPause);
+
+    /// <summary>The sum of two counts.</summary>
+    public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b)
+        => new(a.Cpu + b.Cpu, a.WorkItems + b.WorkItems, a.AllocatedBytes + b.AllocatedBytes, a.GcPause + b.GcPause);
+}
 
 /// <summary>One path of an interleaved comparison.</summary>
 /// <param name="Name">The row's name.</param>
@@ -41,16 +57,12 @@ public static class InterleavedRunner
                 var total = totals[p];
                 await LoadRunner.RunPhaseAsync(callers, slice * LoadRunner.WarmUpFraction, path.Operation, recorder: null);
                 var other = path.OtherProcess is null ? default : await path.OtherProcess();
-                var ownCpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var ownItems = ThreadPool.CompletedWorkItemCount;
+                var own = ProcessCounters.Current();
                 var (ops, elapsed) = await LoadRunner.RunPhaseAsync(callers, slice, path.Operation, total.Recorder);
-                total.Cpu += Process.GetCurrentProcess().TotalProcessorTime - ownCpu;
-                total.WorkItems += ThreadPool.CompletedWorkItemCount - ownItems;
+                total.Counters += ProcessCounters.Current().Since(own);
                 if (path.OtherProcess is not null)
                 {
-                    var after = await path.OtherProcess();
-                    total.Cpu += after.Cpu - other.Cpu;
-                    total.WorkItems += after.WorkItems - other.WorkItems;
+                    total.Counters += (await path.OtherProcess()).Since(other);
                 }
 
                 total.Operations += ops;
@@ -69,14 +81,14 @@ public static class InterleavedRunner
 
         public TimeSpan Elapsed { get; set; }
 
-        public TimeSpan Cpu { get; set; }
-
-        public long WorkItems { get; set; }
+        public ProcessCounters Counters { get; set; }
 
         public LoadResult ToResult(string name, int callers) => new(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99))
         {
-            CpuPerOperation = Operations == 0 ? null : Cpu / Operations,
-            WorkItemsPerOperation = Operations == 0 ? null : WorkItems / (double)Operations,
+            CpuPerOperation = Operations == 0 ? null : Counters.Cpu / Operations,
+            WorkItemsPerOperation = Operations == 0 ? null : Counters.WorkItems / (double)Operations,
+            AllocatedBytesPerOperation = Operations == 0 ? null : Counters.AllocatedBytes / (double)Operations,
+            GcPausePercent = Elapsed <= TimeSpan.Zero ? null : 100 * Counters.GcPause / Elapsed,
         };
     }
 }

@@ -23,6 +23,15 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
 
     /// <summary>Thread-pool work items completed per operation during the phase (thread hand-offs), counted like <see cref="CpuPerOperation"/>.</summary>
     public double? WorkItemsPerOperation { get; init; }
+
+    /// <summary>Bytes allocated on the managed heap per operation, counted like <see cref="CpuPerOperation"/>.</summary>
+    public double? AllocatedBytesPerOperation { get; init; }
+
+    /// <summary>
+    /// Share of the phase's wall time that garbage collections paused the managed threads, in percent (this process's
+    /// pauses plus the other process's, so it can exceed what either process saw alone).
+    /// </summary>
+    public double? GcPausePercent { get; init; }
 }
 
 /// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
