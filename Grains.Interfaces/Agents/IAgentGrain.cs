@@ -29,4 +29,12 @@ public interface IAgentGrain : IGrainWithStringKey
 
     /// <summary>The client socket is gone: release session leases and forget the observer.</summary>
     Task Close();
+
+    /// <summary>
+    /// From the pool: others wait for a lease, so give request-mode lease <paramref name="leaseId"/> back as soon as none
+    /// of this agent's requests is in flight on it (at once if none is); the next request acquires again, behind the
+    /// waiters. Ignored for another lease and in session mode.
+    /// </summary>
+    [OneWay]
+    Task YieldLease(string leaseId);
 }

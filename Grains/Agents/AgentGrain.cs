@@ -35,6 +35,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private IGrainTimer? _leaseTimer;
     private int _inFlight;
     private bool _idleCheckPending;
+    private string? _yieldLease;
     private DateTimeOffset _lastActivity;
     private DateTimeOffset _lastRenew;
 
@@ -171,6 +172,23 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
+    public Task YieldLease(string leaseId)
+    {
+        if (SessionMode || _lease is not { } lease || lease.Id != leaseId)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_inFlight == 0)
+        {
+            return DropLeaseAsync(lease, connectionFailed: false);
+        }
+
+        _yieldLease = leaseId;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public async Task Close()
     {
         _observer = null;
@@ -221,7 +239,14 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 _lastActivity = _time.GetUtcNow();
                 if (_inFlight == 0 && !SessionMode)
                 {
-                    ScheduleIdleRelease();
+                    if (_yieldLease is not null && _yieldLease == _lease?.Id)
+                    {
+                        _ = DropLeaseAsync(_lease, connectionFailed: false);
+                    }
+                    else
+                    {
+                        ScheduleIdleRelease();
+                    }
                 }
             }
 
@@ -271,7 +296,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     {
         try
         {
-            var result = await _pool!.Acquire(new LeaseRequest(_key));
+            var result = await _pool!.Acquire(new LeaseRequest(_key, GrainFactory.GetGrain<IAgentGrain>(_key)));
             if (result.Granted)
             {
                 var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));

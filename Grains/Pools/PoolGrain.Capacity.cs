@@ -21,7 +21,7 @@ internal sealed partial class PoolGrain
         // Holders find out on their next send (the connection answers "not sent") or renewal.
         foreach (var lease in _leases.Values.Where(l => l.Connection == connection.Key).ToList())
         {
-            _leases.Remove(lease.Id);
+            ForgetLease(lease);
         }
 
         connection.Leases = 0;
@@ -124,7 +124,7 @@ internal sealed partial class PoolGrain
         {
             if (now - lease.RenewedAt > _options.LeaseTimeout)
             {
-                _leases.Remove(lease.Id);
+                ForgetLease(lease);
                 if (_connections.TryGetValue(lease.Connection, out var held))
                 {
                     Unlease(held);
@@ -196,6 +196,9 @@ internal sealed partial class PoolGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: lease {Lease} held by {Holder} for {Held}, suspiciously long")]
     private static partial void LogLongLease(ILogger logger, string pool, string lease, string holder, TimeSpan held);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: {Waiters} waiting; asked {Holder} to give lease {Lease} back when idle")]
+    private static partial void LogYieldAsked(ILogger logger, string pool, string lease, string holder, int waiters);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: opening connection {Connection} failed")]
     private static partial void LogOpenFailed(ILogger logger, string pool, string connection, Exception exception);

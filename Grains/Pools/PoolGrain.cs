@@ -24,6 +24,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly Dictionary<string, PoolConnection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolWaiter> _waiters = new();
+    private readonly Queue<PoolLease> _yieldCandidates = new();
     private readonly HashSet<Task> _background = [];
     private readonly List<PoolConnection> _openScratch = [];
     private readonly List<ConnectionCandidate> _candidateScratch = [];
@@ -36,6 +37,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private IGrainTimer? _timer;
     private int _nextNumber;
     private long _nextLease;
+    private int _yieldsOutstanding;
 
     public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, ILogger<PoolGrain> logger)
     {
@@ -120,7 +122,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             return CircuitOpen();
         }
 
-        if (_waiters.Count == 0 && TryGrant(request.Holder) is { } granted)
+        if (_waiters.Count == 0 && TryGrant(request) is { } granted)
         {
             return granted;
         }
@@ -130,9 +132,10 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             return new LeaseResult(null, null, JsonRpcErrorCodes.PoolExhausted, "Pool exhausted: the wait queue is full", 0, 0);
         }
 
-        var waiter = new PoolWaiter(request.Holder, _time.GetTimestamp());
+        var waiter = new PoolWaiter(request, _time.GetTimestamp());
         var node = _waiters.AddLast(waiter);
         EnsureCapacity();
+        AskHoldersToYield();
         try
         {
             return await waiter.Completion.Task.WaitAsync(_options.AcquireTimeout, _time);
@@ -156,7 +159,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     /// <inheritdoc />
     public Task Release(string leaseId, bool connectionFailed)
     {
-        if (_leases.Remove(leaseId, out var lease) && _connections.TryGetValue(lease.Connection, out var connection))
+        if (_leases.TryGetValue(leaseId, out var lease) && ForgetLease(lease) && _connections.TryGetValue(lease.Connection, out var connection))
         {
             Unlease(connection);
             if (connectionFailed && connection.Last.State is not (ConnectionState.Failed or ConnectionState.Closed))
@@ -269,7 +272,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         }
     }
 
-    private LeaseResult? TryGrant(string holder)
+    private LeaseResult? TryGrant(LeaseRequest request)
     {
         var capacity = CapacityPerConnection;
         var open = _openScratch;
@@ -293,11 +296,73 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
 
         var chosen = open[index];
         var now = _time.GetUtcNow();
-        var lease = new PoolLease($"{_name}#{++_nextLease}", holder, chosen.Key, now);
+        var lease = new PoolLease($"{_name}#{++_nextLease}", request.Holder, request.Agent, chosen.Key, now);
         _leases[lease.Id] = lease;
+        if (lease.Agent is not null && _options.Mode == PoolMode.Request)
+        {
+            _yieldCandidates.Enqueue(lease);
+        }
+
         chosen.Leases++;
         chosen.IdleSince = null;
         return new LeaseResult(lease.Id, chosen.Key, 0, null, 0, 0);
+    }
+
+    /// <summary>Removes a lease; false if it was not held.</summary>
+    private bool ForgetLease(PoolLease lease)
+    {
+        if (!_leases.Remove(lease.Id))
+        {
+            return false;
+        }
+
+        if (lease.YieldAsked)
+        {
+            _yieldsOutstanding--;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Request mode: an agent keeps its lease while it is busy, so without this an oversubscribed pool would serve its
+    /// waiters only when a holder happens to fall idle, and a steady client could hold its slot for ever. For every
+    /// waiter one holder is asked to give its lease back at its next idle moment, oldest grant first; it then queues
+    /// behind the waiters for its next request, so the pool's slots go round in turn.
+    /// </summary>
+    private void AskHoldersToYield()
+    {
+        while (_yieldsOutstanding < _waiters.Count && _yieldCandidates.TryDequeue(out var lease))
+        {
+            if (lease.YieldAsked || !_leases.TryGetValue(lease.Id, out var held) || !ReferenceEquals(held, lease))
+            {
+                continue;
+            }
+
+            lease.YieldAsked = true;
+            _yieldsOutstanding++;
+            LogYieldAsked(_logger, _name, lease.Id, lease.Holder, _waiters.Count);
+            try
+            {
+                // One-way: the pool does not wait for the agent (if the call is lost, that holder keeps its lease as before).
+                _ = lease.Agent!.YieldLease(lease.Id);
+            }
+            catch (Exception e)
+            {
+                LogBackgroundFailed(_logger, _name, e);
+            }
+        }
+
+        // Grants that ended without being asked stay queued until they come up; keep the queue near the live leases.
+        if (_yieldCandidates.Count > (2 * _leases.Count) + 64)
+        {
+            var live = _yieldCandidates.Where(l => !l.YieldAsked && _leases.ContainsKey(l.Id)).ToList();
+            _yieldCandidates.Clear();
+            foreach (var lease in live)
+            {
+                _yieldCandidates.Enqueue(lease);
+            }
+        }
     }
 
     private void ServeWaiters()
@@ -310,7 +375,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 continue;
             }
 
-            if (TryGrant(first.Value.Holder) is not { } granted)
+            if (TryGrant(first.Value.Request) is not { } granted)
             {
                 return;
             }

@@ -1,10 +1,10 @@
 namespace Conduit.Grains.Pools;
 
 /// <summary>An acquirer waiting in the pool's FIFO queue.</summary>
-internal sealed class PoolWaiter(string holder, long enqueuedAt)
+internal sealed class PoolWaiter(LeaseRequest request, long enqueuedAt)
 {
     /// <summary>Who waits.</summary>
-    public string Holder { get; } = holder;
+    public LeaseRequest Request { get; } = request;
 
     /// <summary>Timestamp (of the pool's TimeProvider) when it started waiting.</summary>
     public long EnqueuedAt { get; } = enqueuedAt;

@@ -109,6 +109,45 @@ public sealed class PoolGrainTests
     }
 
     [Fact]
+    public async Task Acquire_PoolFull_BusyAgentYieldsItsLeaseToTheWaiter_AndIsServedAgainAfter()
+    {
+        // One slot. The busy agent sends without pause, so it never falls idle for LeaseIdleRelease: only the pool's
+        // request to yield lets the late agent in before AcquireTimeout (-32002), and then the busy one again.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "1", ["MaxInFlightPerConnection"] = "1",
+            ["AcquireTimeout"] = "00:00:05", ["LeaseIdleRelease"] = "00:00:01", ["PreWarming"] = "false",
+            ["MaxRequestsPerConnection"] = "1000000000", // no rotation, which would also take the lease away
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+        var busy = await OpenAgentAsync(host, "t/busy");
+        var late = await OpenAgentAsync(host, "t/late");
+        using var stop = new CancellationTokenSource();
+        var busyAnswers = 0;
+        var busyLoop = Task.Run(async () =>
+        {
+            for (var id = 0; !stop.IsCancellationRequested; id++)
+            {
+                using var reply = JsonDocument.Parse((await busy.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
+                Assert.Equal(id, reply.RootElement.GetProperty("result")[0].GetInt32());
+                Volatile.Write(ref busyAnswers, id + 1);
+            }
+        });
+        await Eventually.TrueAsync(() => Volatile.Read(ref busyAnswers) > 20 || busyLoop.IsCompleted);
+
+        // Within AcquireTimeout the late agent gets an answer, not -32002.
+        var lateReply = await late.Send("""{"jsonrpc":"2.0","id":"late","method":"echo","params":[7]}""").WaitAsync(Wait);
+        Assert.Contains("\"result\":[7]", lateReply, StringComparison.Ordinal);
+
+        var before = Volatile.Read(ref busyAnswers);
+        await Eventually.TrueAsync(() => Volatile.Read(ref busyAnswers) > before + 20 || busyLoop.IsCompleted);
+        await stop.CancelAsync();
+        await busyLoop.WaitAsync(Wait);
+        Assert.Equal(0, (await pool.GetInfo()).Waiters);
+    }
+
+    [Fact]
     public async Task Acquire_PastAcquireTimeout_FailsWith32002AndWaitedMs()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
