@@ -1,7 +1,7 @@
 using System.Reflection;
 using Conduit.Benchmarks.Harness;
 
-// Usage: dotnet run -c Release --project Benchmarks -- <scenario|all|list> [--duration SECONDS] [--quick]
+// Usage: dotnet run -c Release --project Benchmarks -- <scenario|all|list> [--duration SECONDS] [--quick] [--allocations]
 var scenarios = typeof(IBenchmarkScenario).Assembly.GetTypes()
     .Where(t => typeof(IBenchmarkScenario).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmarkScenario)Activator.CreateInstance(t)!)
@@ -61,11 +61,15 @@ if (Environment.GetEnvironmentVariable(TieringDelay) is null)
 
 Console.WriteLine($"({TieringDelay}={Environment.GetEnvironmentVariable(TieringDelay)}; {Environment.ProcessorCount} cores; load average {LoadAverage()})");
 var context = new BenchmarkContext(duration, quick, Console.Out);
+using var sampler = args.Contains("--allocations") ? new AllocationSampler() : null;
+AllocationSampler.Active = sampler;
 foreach (var scenario in selected)
 {
     Console.WriteLine($"== {scenario.Name}: {scenario.Description}");
     await scenario.RunAsync(context);
 }
+
+sampler?.Write(Console.Out);
 
 return 0;
 

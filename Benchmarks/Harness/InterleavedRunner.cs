@@ -58,7 +58,9 @@ public static class InterleavedRunner
                 await LoadRunner.RunPhaseAsync(callers, slice * LoadRunner.WarmUpFraction, path.Operation, recorder: null);
                 var other = path.OtherProcess is null ? default : await path.OtherProcess();
                 var own = ProcessCounters.Current();
+                AllocationSampler.Active?.Attribute($"{path.Name}, {callers} callers");
                 var (ops, elapsed) = await LoadRunner.RunPhaseAsync(callers, slice, path.Operation, total.Recorder);
+                AllocationSampler.Active?.Attribute(null);
                 total.Counters += ProcessCounters.Current().Since(own);
                 if (path.OtherProcess is not null)
                 {

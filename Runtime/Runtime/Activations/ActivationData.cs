@@ -216,27 +216,17 @@ internal sealed partial class ActivationData : IGrainContext
     private static Task RunTurn(object? state)
     {
         var (self, work) = ((ActivationData, WorkItem))state!;
-        return self.RunTurnAsync(work);
+        return work.RunTurnAsync(self);
     }
 
-    private async Task RunTurnAsync(WorkItem item)
-    {
-        try
-        {
-            await item.ExecuteAsync(this);
-        }
-        catch (Exception exception)
-        {
-            LogTurnFailed(_runtime.Logger, exception, GrainId, item.ToString());
-        }
-        finally
-        {
-            RequestContext.Current = null;
-            OnTurnCompleted(item);
-        }
-    }
+    /// <summary>A turn's work failed in a way its item did not report itself.</summary>
+    internal void ReportTurnFailed(WorkItem item, Exception exception) => LogTurnFailed(_runtime.Logger, exception, GrainId, item.ToString());
 
-    private void OnTurnCompleted(WorkItem item)
+    /// <summary>
+    /// Called once at the end of every turn (by <see cref="WorkItem.RunTurnAsync"/>): counts it finished and starts what
+    /// may run next.
+    /// </summary>
+    internal void OnTurnCompleted(WorkItem item)
     {
         if (item is ActivateWorkItem or DeactivateWorkItem)
         {

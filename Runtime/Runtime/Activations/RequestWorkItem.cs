@@ -15,21 +15,46 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
 
     public override bool MayRunInline => message.MayRunInline;
 
-    public override async Task ExecuteAsync(ActivationData activation)
+    public override Task ExecuteAsync(ActivationData activation) => RunCallAsync(activation, endsTurn: false);
+
+    /// <inheritdoc />
+    public override Task RunTurnAsync(ActivationData activation) => RunCallAsync(activation, endsTurn: true);
+
+    private async Task RunCallAsync(ActivationData activation, bool endsTurn)
     {
-        RequestContext.Current = new RequestContext(activation, message.CallChain);
-        object? result;
         try
         {
-            result = await message.Method.InvokeAsync(activation.Instance!, message.Arguments);
-        }
-        catch (Exception exception)
-        {
-            message.Reply(null, exception);
-            return;
-        }
+            RequestContext.Current = new RequestContext(activation, message.CallChain);
+            object? result = null;
+            try
+            {
+                // The method's task is awaited here, not through GrainMethod.InvokeAsync: one state machine per call.
+                if (message.Method.Invoke(activation.Instance!, message.Arguments) is Task task)
+                {
+                    await task;
+                    result = message.Method.ResultOf(task);
+                }
+            }
+            catch (Exception exception)
+            {
+                message.Reply(null, exception);
+                return;
+            }
 
-        message.Reply(result, null);
+            message.Reply(result, null);
+        }
+        catch (Exception exception) when (endsTurn)
+        {
+            activation.ReportTurnFailed(this, exception);
+        }
+        finally
+        {
+            if (endsTurn)
+            {
+                RequestContext.Current = null;
+                activation.OnTurnCompleted(this);
+            }
+        }
     }
 
     public override void Reject(Exception exception) => message.Reply(null, exception);

@@ -88,15 +88,24 @@ internal sealed class GrainMethod
     /// <summary>Calls the method on <paramref name="target"/>; returns the awaited result (null for void).</summary>
     public async Task<object?> InvokeAsync(object target, object?[] arguments)
     {
-        var returned = _invoke(target, arguments);
+        var returned = Invoke(target, arguments);
         if (returned is Task task)
         {
             await task.ConfigureAwait(true);
-            return _getResult?.Invoke(task);
+            return ResultOf(task);
         }
 
         return null;
     }
+
+    /// <summary>
+    /// Calls the method on <paramref name="target"/> and returns what it returned (its Task, or null for void), so that
+    /// a caller already inside an async method awaits it there rather than through another state machine.
+    /// </summary>
+    public object? Invoke(object target, object?[] arguments) => _invoke(target, arguments);
+
+    /// <summary>The result of a completed task that <see cref="Invoke"/> returned (null for Task and void).</summary>
+    public object? ResultOf(Task completed) => _getResult?.Invoke(completed);
 
     private static Func<object, object?[], object?> BuildInvoker(MethodInfo method)
     {
