@@ -31,6 +31,10 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
             ["Pools__bench__Url"] = upstream.ToString(),
             ["Pools__bench__MinConnections"] = "4",
             ["Pools__bench__MaxConnections"] = "10",
+
+            // 1,280 slots: room for the 1,000-client row's agents. With fewer slots than busy agents the row would measure
+            // lease turnover (each waiter makes a holder give its slot back), not the gateway.
+            ["Pools__bench__MaxInFlightPerConnection"] = "128",
             ["Tenants__bench__Tier"] = "bench",
             ["Tenants__bench__ApiKeyHashes__0"] = ApiKeyHash.ComputeHex(ApiKey),
             ["Quotas__Tiers__bench__MaxSockets"] = "100000",
