@@ -334,9 +334,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     {
         while (_yieldsOutstanding < _waiters.Count && _yieldCandidates.TryDequeue(out var lease))
         {
-            if (lease.YieldAsked || !_leases.TryGetValue(lease.Id, out var held) || !ReferenceEquals(held, lease))
+            if (!_leases.ContainsKey(lease.Id))
             {
-                continue;
+                continue; // ended before its turn came
             }
 
             lease.YieldAsked = true;
@@ -356,7 +356,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         // Grants that ended without being asked stay queued until they come up; keep the queue near the live leases.
         if (_yieldCandidates.Count > (2 * _leases.Count) + 64)
         {
-            var live = _yieldCandidates.Where(l => !l.YieldAsked && _leases.ContainsKey(l.Id)).ToList();
+            var live = _yieldCandidates.Where(l => _leases.ContainsKey(l.Id)).ToList();
             _yieldCandidates.Clear();
             foreach (var lease in live)
             {

@@ -87,14 +87,22 @@ public sealed class PrometheusExporterTests : IDisposable
 
         var text = exporter.Scrape();
 
-        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter\n", text, StringComparison.Ordinal);
-        Assert.Contains("dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"} ", text, StringComparison.Ordinal);
-        Assert.Contains("dotnet_gc_collections_total{gc_heap_generation=\"gen0\"} ", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE dotnet_thread_pool_queue_length gauge\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE dotnet_gc_heap_total_allocated_bytes_total counter\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE dotnet_process_memory_working_set_bytes gauge\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE dotnet_thread_pool_thread_count gauge\n", text, StringComparison.Ordinal);
-        var line = text.Split('\n').Single(l => l.StartsWith("dotnet_thread_pool_work_item_count_total ", StringComparison.Ordinal));
-        Assert.True(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > before, line);
+        string[] expected =
+        [
+            "# TYPE dotnet_process_cpu_time_seconds_total counter\n",
+            "dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"} ",
+            "dotnet_gc_collections_total{gc_heap_generation=\"gen0\"} ",
+            "# TYPE dotnet_thread_pool_queue_length gauge\n",
+            "# TYPE dotnet_gc_heap_total_allocated_bytes_total counter\n",
+            "# TYPE dotnet_process_memory_working_set_bytes gauge\n",
+            "# TYPE dotnet_thread_pool_thread_count gauge\n",
+        ];
+        foreach (var line in expected)
+        {
+            Assert.Contains(line, text, StringComparison.Ordinal);
+        }
+
+        var workItems = text.Split('\n').Single(l => l.StartsWith("dotnet_thread_pool_work_item_count_total ", StringComparison.Ordinal));
+        Assert.True(double.Parse(workItems.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > before, workItems);
     }
 }

@@ -319,7 +319,7 @@ internal sealed partial class ActivationData : IGrainContext
     /// <summary>The first turn: construct the grain, read its state, run OnActivateAsync.</summary>
     private sealed class ActivateWorkItem : WorkItem
     {
-        public override async Task ExecuteAsync(ActivationData activation) => await activation.ActivateAsync();
+        protected override async Task ExecuteAsync(ActivationData activation) => await activation.ActivateAsync();
 
         public override void Reject(Exception exception) { }
 
@@ -329,7 +329,7 @@ internal sealed partial class ActivationData : IGrainContext
     /// <summary>The last turn: OnDeactivateAsync, stop timers, leave the catalog, re-route what waited.</summary>
     private sealed class DeactivateWorkItem : WorkItem
     {
-        public override async Task ExecuteAsync(ActivationData activation) => await activation.FinishDeactivationAsync();
+        protected override async Task ExecuteAsync(ActivationData activation) => await activation.FinishDeactivationAsync();
 
         public override void Reject(Exception exception) { }
 
@@ -341,7 +341,7 @@ internal sealed partial class ActivationData : IGrainContext
     {
         public void RejectNow() => inner.Reject(exception);
 
-        public override Task ExecuteAsync(ActivationData activation) => Task.CompletedTask;
+        protected override Task ExecuteAsync(ActivationData activation) => Task.CompletedTask;
 
         public override void Reject(Exception e) => inner.Reject(e);
     }

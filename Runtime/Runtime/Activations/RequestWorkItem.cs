@@ -15,12 +15,8 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
 
     public override bool MayRunInline => message.MayRunInline;
 
-    public override Task ExecuteAsync(ActivationData activation) => RunCallAsync(activation, endsTurn: false);
-
     /// <inheritdoc />
-    public override Task RunTurnAsync(ActivationData activation) => RunCallAsync(activation, endsTurn: true);
-
-    private async Task RunCallAsync(ActivationData activation, bool endsTurn)
+    public override async Task RunTurnAsync(ActivationData activation)
     {
         try
         {
@@ -43,17 +39,14 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
 
             message.Reply(result, null);
         }
-        catch (Exception exception) when (endsTurn)
+        catch (Exception exception)
         {
             activation.ReportTurnFailed(this, exception);
         }
         finally
         {
-            if (endsTurn)
-            {
-                RequestContext.Current = null;
-                activation.OnTurnCompleted(this);
-            }
+            RequestContext.Current = null;
+            activation.OnTurnCompleted(this);
         }
     }
 

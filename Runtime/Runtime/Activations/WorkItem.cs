@@ -20,13 +20,11 @@ internal abstract class WorkItem
     /// <summary>Whether the turn may start on the enqueuing thread (see <see cref="Message.MayRunInline"/>).</summary>
     public virtual bool MayRunInline => false;
 
-    /// <summary>Runs inside the turn; exceptions are the item's own to report.</summary>
-    public abstract Task ExecuteAsync(ActivationData activation);
-
     /// <summary>
     /// The whole turn: <see cref="ExecuteAsync"/>, then the activation's end-of-turn bookkeeping, which must run exactly
-    /// once. An item may override it to do both in one state machine (every await on an activation's scheduler costs a
-    /// scheduled continuation, so a wrapper around a call's own await doubles that cost).
+    /// once. An item may override it instead of <see cref="ExecuteAsync"/> to do both in one state machine (every await
+    /// on an activation's scheduler costs a scheduled continuation, so a wrapper around a call's own await doubles that
+    /// cost).
     /// </summary>
     public virtual async Task RunTurnAsync(ActivationData activation)
     {
@@ -44,6 +42,13 @@ internal abstract class WorkItem
             activation.OnTurnCompleted(this);
         }
     }
+
+    /// <summary>
+    /// The item's work inside the turn, for items that keep the default <see cref="RunTurnAsync"/>; exceptions are the
+    /// item's own to report.
+    /// </summary>
+    protected virtual Task ExecuteAsync(ActivationData activation)
+        => throw new NotSupportedException($"{GetType().Name} overrides neither ExecuteAsync nor RunTurnAsync.");
 
     /// <summary>The item will never run (deadlock, failed activation, shutdown).</summary>
     public abstract void Reject(Exception exception);

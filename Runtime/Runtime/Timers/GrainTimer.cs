@@ -142,7 +142,7 @@ internal sealed partial class GrainTimer : IGrainTimer
 
         public override bool KeepsAlive => timer._options.KeepAlive;
 
-        public override Task ExecuteAsync(ActivationData activation)
+        protected override Task ExecuteAsync(ActivationData activation)
         {
             RequestContext.Current = new RequestContext(activation, null);
             return timer.RunTickAsync();
