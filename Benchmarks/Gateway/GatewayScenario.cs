@@ -7,14 +7,14 @@ namespace Conduit.Benchmarks.Gateway;
 
 /// <summary>
 /// End-to-end JSON-RPC round trips through the gateway (the real Silo executable as a child process: gateway, agent,
-/// pool and connection grains) next to the same load sent straight to the same upstream; p99 at half load; and the
-/// gateway process's memory per idle client socket.
+/// pool and connection grains) next to the same load sent straight to the same upstream; p99 at half load (half of
+/// what the gateway carried at 100 clients); and the gateway process's memory per idle client socket.
 /// </summary>
 internal sealed class GatewayScenario : IBenchmarkScenario
 {
     public string Name => "gateway";
 
-    public string Description => "client -> gateway -> grains -> upstream vs client -> upstream: req/s and p50/p99 at 1/100/1000 clients, p99 at half load, memory per idle socket";
+    public string Description => "client -> gateway -> grains -> upstream vs client -> upstream: req/s and p50/p99 at 1/100/1000 clients, p99 at half load (half the gateway's 100-client throughput), memory per idle socket";
 
     public async Task RunAsync(BenchmarkContext context)
     {
@@ -62,21 +62,30 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         ResultTable.Write(output, $"Closed loop: each client sends its next request when the previous answer arrived; paths interleaved in {context.Rounds} slices each (cpu and work items = this process + the gateway or relay process, per request)", rows);
 
         var (directAt100, gatewayAt100, relayAt100) = (at100[0], at100[1], at100[2]);
-        var rate = directAt100.Throughput / 2;
-        var directHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
-        var gatewayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
-        var relayHalf = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
-        var halfBaseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => directHalf[i].RoundTripAsync());
-        var halfMeasured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => gatewayHalf[i].RoundTripAsync());
-        var halfRelayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => relayHalf[i].RoundTripAsync());
-        await DisposeAllAsync(directHalf);
-        await DisposeAllAsync(gatewayHalf);
-        await DisposeAllAsync(relayHalf);
-        ResultTable.Write(output, $"Open loop at half the direct throughput at 100 clients ({rate:N0} req/s in total)", [(halfMeasured, halfBaseline), (halfRelayed, halfBaseline)]);
-        output.WriteLine($"p99 above direct at half load: gateway {(halfMeasured.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms, bare relay {(halfRelayed.P99 - halfBaseline.P99).TotalMilliseconds:F3} ms (target <= 1 ms)");
+
+        // "Half of that load": half of what the gateway carried at 100 clients, so the gateway runs at half its capacity.
+        // Half the direct throughput is shown as well: the gateway carries about half of direct at most, so that rate is
+        // near its saturation, where p99 measures queueing (the bare relay's too), not the cost of the hops.
+        await RunPacedAsync(context, upstreamUri, silo, relay, gatewayAt100.Throughput / 2, "half the gateway's throughput at 100 clients (the target's load)", target: true);
+        await RunPacedAsync(context, upstreamUri, silo, relay, directAt100.Throughput / 2, "half the direct throughput at 100 clients (near the gateway's saturation)", target: false);
         output.WriteLine($"throughput ratio at 100 clients: gateway {gatewayAt100.Throughput / directAt100.Throughput:F2}, bare relay {relayAt100.Throughput / directAt100.Throughput:F2} (target >= 0.5); gateway / bare relay {gatewayAt100.Throughput / relayAt100.Throughput:F2}");
 
         await MeasureIdleMemoryAsync(context, silo);
+    }
+
+    private static async Task RunPacedAsync(BenchmarkContext context, Uri upstreamUri, SiloChildProcess silo, BareRelay relay, double rate, string label, bool target)
+    {
+        var direct = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(upstreamUri));
+        var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
+        var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
+        var baseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => direct[i].RoundTripAsync());
+        var measured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => viaGateway[i].RoundTripAsync());
+        var relayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => viaRelay[i].RoundTripAsync());
+        await DisposeAllAsync(direct);
+        await DisposeAllAsync(viaGateway);
+        await DisposeAllAsync(viaRelay);
+        ResultTable.Write(context.Output, $"Open loop at {label}: {rate:N0} req/s in total", [(measured, baseline), (relayed, baseline)]);
+        context.Output.WriteLine($"p99 above direct: gateway {(measured.P99 - baseline.P99).TotalMilliseconds:F3} ms, bare relay {(relayed.P99 - baseline.P99).TotalMilliseconds:F3} ms{(target ? " (target <= 1 ms)" : string.Empty)}");
     }
 
     private static async Task WarmUpAsync(Uri upstreamUri, SiloChildProcess silo, BareRelay relay, TimeSpan duration)

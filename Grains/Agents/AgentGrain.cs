@@ -174,17 +174,27 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <inheritdoc />
     public Task YieldLease(string leaseId)
     {
-        if (SessionMode || _lease is not { } lease || lease.Id != leaseId)
+        if (SessionMode)
         {
             return Task.CompletedTask;
         }
 
-        if (_inFlight == 0)
+        if (_lease is { } lease && lease.Id == leaseId)
         {
-            return DropLeaseAsync(lease, connectionFailed: false);
+            if (_inFlight == 0)
+            {
+                return DropLeaseAsync(lease, connectionFailed: false);
+            }
+
+            _yieldLease = leaseId;
+        }
+        else if (_acquiring is not null)
+        {
+            // The pool may ask for a lease back before its grant has reached this agent: the request that waited for it
+            // uses it once, then it goes back (see ForwardAsync).
+            _yieldLease = leaseId;
         }
 
-        _yieldLease = leaseId;
         return Task.CompletedTask;
     }
 
@@ -205,30 +215,33 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         string? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            // Fast path: a busy agent holds its lease and does not touch the pool.
-            var lease = _lease;
-            string? error = null;
-            if (lease is null)
-            {
-                (lease, error) = await EnsureLeaseAsync(id);
-            }
-
-            if (lease is null)
-            {
-                return new ForwardResult(error, false);
-            }
-
-            ConnectionReply reply;
+            // In flight from here on, while the lease is acquired too: a lease granted for this request is not given back
+            // (yield, idle release) before the request has used it.
             _inFlight++;
+            AgentLease? lease = null;
+            ConnectionReply reply;
             try
             {
+                // Fast path: a busy agent holds its lease and does not touch the pool.
+                lease = _lease;
+                string? error = null;
+                if (lease is null)
+                {
+                    (lease, error) = await EnsureLeaseAsync(id);
+                }
+
+                if (lease is null)
+                {
+                    return new ForwardResult(error, false);
+                }
+
                 reply = await lease.Connection.Send(message);
             }
-            catch (TimeoutException)
+            catch (TimeoutException) when (lease is not null)
             {
                 reply = new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
             }
-            catch (Exception e)
+            catch (Exception e) when (lease is not null)
             {
                 LogSendFailed(_logger, _key, lease.ConnectionKey, e);
                 reply = new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
@@ -271,51 +284,67 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
     private async Task<(AgentLease? Lease, string? Error)> EnsureLeaseAsync(string? id)
     {
-        if (_lease is { } held)
+        LeaseResult result;
+        var attempt = 0;
+        while (true)
         {
-            return (held, null);
-        }
+            if (_lease is { } held)
+            {
+                return (held, null);
+            }
 
-        _acquiring ??= AcquireAsync();
-        var result = await _acquiring;
-        if (_lease is { } granted)
-        {
-            return (granted, null);
+            // Concurrent requests share one acquisition.
+            var acquiring = _acquiring ??= AcquireAsync();
+            try
+            {
+                result = await acquiring;
+            }
+            finally
+            {
+                if (ReferenceEquals(_acquiring, acquiring))
+                {
+                    _acquiring = null;
+                }
+            }
+
+            if (_lease is { } granted)
+            {
+                return (granted, null);
+            }
+
+            // Granted, then gone before this request resumed (its connection failed under another request): ask again.
+            if (!result.Granted || ++attempt == 3)
+            {
+                break;
+            }
         }
 
         var error = result.ErrorCode switch
         {
             JsonRpcErrorCodes.PoolExhausted => JsonRpcErrors.PoolExhausted(id, _poolName!, TimeSpan.FromMilliseconds(result.WaitedMs)),
             JsonRpcErrorCodes.CircuitOpen => JsonRpcErrors.CircuitOpen(id, _poolName!, TimeSpan.FromMilliseconds(result.RetryAfterMs)),
-            _ => JsonRpcErrors.Create(id, result.ErrorCode == 0 ? JsonRpcErrorCodes.InternalError : result.ErrorCode, result.ErrorMessage ?? "No lease"),
+            _ => JsonRpcErrors.Create(id, result.ErrorCode == 0 ? JsonRpcErrorCodes.InternalError : result.ErrorCode, result.ErrorMessage ?? "The lease was lost before it could be used; retry"),
         };
         return (null, error);
     }
 
     private async Task<LeaseResult> AcquireAsync()
     {
-        try
+        var result = await _pool!.Acquire(new LeaseRequest(_key, GrainFactory.GetGrain<IAgentGrain>(_key)));
+        if (result.Granted)
         {
-            var result = await _pool!.Acquire(new LeaseRequest(_key, GrainFactory.GetGrain<IAgentGrain>(_key)));
-            if (result.Granted)
+            var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));
+            _lease = lease;
+            StartLeaseTimer();
+            _lastRenew = _time.GetUtcNow();
+            _lastActivity = _lastRenew;
+            if (SessionMode && _observer is { } observer)
             {
-                var lease = new AgentLease(result.LeaseId!, result.Connection!, GrainFactory.GetGrain<IConnectionGrain>(result.Connection!));
-                _lease = lease;
-                StartLeaseTimer();
-                _lastRenew = _time.GetUtcNow();
-                _lastActivity = _lastRenew;
-                if (SessionMode && _observer is { } observer)
-                {
-                    await lease.Connection.AttachSession(observer);
-                }
+                await lease.Connection.AttachSession(observer);
             }
+        }
 
-            return result;
-        }
-        finally
-        {
-            _acquiring = null;
-        }
+        return result;
     }
 
     private async Task DropLeaseAsync(AgentLease lease, bool connectionFailed)

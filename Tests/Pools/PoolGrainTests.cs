@@ -148,6 +148,41 @@ public sealed class PoolGrainTests
     }
 
     [Fact]
+    public async Task Acquire_ManyBusyAgentsTurnOverFewSlots_EveryRequestIsAnswered()
+    {
+        // 100 busy agents, 10 to 30 slots while the pool scales up: leases pass from agent to agent all the time (yields,
+        // grants to waiters). A lease asked back around its grant must not turn into an error for the request that waited.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "3", ["MaxInFlightPerConnection"] = "10",
+            ["AcquireTimeout"] = "00:00:20", ["PreWarming"] = "false",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 1);
+        var agents = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => OpenAgentAsync(host, $"t/turnover-{i}")));
+        var replies = await Task.WhenAll(agents.Select(agent => Task.Run(async () =>
+        {
+            var answers = new List<string>();
+            for (var id = 0; id < 40; id++)
+            {
+                answers.Add((await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
+            }
+
+            return answers;
+        })).ToArray()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        foreach (var answers in replies)
+        {
+            for (var id = 0; id < answers.Count; id++)
+            {
+                Assert.Equal($$"""{"jsonrpc":"2.0","id":{{id}},"result":[{{id}}]}""", answers[id]);
+            }
+        }
+
+        Assert.Equal(0, (await pool.GetInfo()).Waiters);
+    }
+
+    [Fact]
     public async Task Acquire_PastAcquireTimeout_FailsWith32002AndWaitedMs()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
