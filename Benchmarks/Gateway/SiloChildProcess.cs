@@ -77,6 +77,15 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
             TimeSpan.FromSeconds(Metric(lines, "dotnet_gc_pause_time_seconds_total")));
     }
 
+    /// <summary>The managed heap after the silo's last garbage collection, all generations (from its /metrics).</summary>
+    public async Task<long> HeapAfterLastCollectionAsync()
+    {
+        const string name = "dotnet_gc_last_collection_heap_size_bytes{";
+        var lines = (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
+        return (long)lines.Where(l => l.StartsWith(name, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static double Metric(string[] lines, string name)
     {
         var line = lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] == ' ')

@@ -1,14 +1,24 @@
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 
 namespace Conduit.Gateway.Sockets;
 
 /// <summary>
 /// The messages waiting to be written to one client socket, bounded in count and bytes. A full queue means the
-/// client does not read fast enough (a slow consumer): enqueueing fails instead of growing memory.
+/// client does not read fast enough (a slow consumer): enqueueing fails instead of growing memory. One reader (the
+/// session's send loop), any number of writers. There is one per socket and most sockets are idle, so it is a lock, a
+/// <see cref="Queue{T}"/> that holds no array until something waits, and one reusable waiter: a channel would keep a
+/// preallocated segment or four operation objects per socket.
 /// </summary>
-internal sealed class SendQueue(int capacity, long maxBytes)
+internal sealed class SendQueue(int capacity, long maxBytes) : IValueTaskSource<bool>
 {
-    private readonly Channel<byte[]?> _channel = Channel.CreateUnbounded<byte[]?>(new UnboundedChannelOptions { SingleReader = true });
+    // Wake-ups beyond this many unread ones add nothing: the reader re-checks its close conditions after each entry.
+    private const int MaxPendingWakes = 4;
+
+    private readonly Queue<byte[]?> _entries = new(); // also the lock
+    private ManualResetValueTaskSourceCore<bool> _reader = new() { RunContinuationsAsynchronously = true };
+    private bool _readerWaiting;
+    private bool _completed;
+    private int _wakes;
     private int _count;
     private long _bytes;
 
@@ -21,52 +31,101 @@ internal sealed class SendQueue(int capacity, long maxBytes)
     /// <summary>Queues a message; false when the queue is full or completed.</summary>
     public bool TryEnqueue(byte[] message)
     {
-        if (Interlocked.Increment(ref _count) > capacity)
+        lock (_entries)
         {
-            Interlocked.Decrement(ref _count);
-            return false;
-        }
+            if (_completed || _count >= capacity || _bytes + message.Length > maxBytes)
+            {
+                return false;
+            }
 
-        if (Interlocked.Add(ref _bytes, message.Length) > maxBytes)
-        {
-            Interlocked.Add(ref _bytes, -message.Length);
-            Interlocked.Decrement(ref _count);
-            return false;
+            _entries.Enqueue(message);
+            Volatile.Write(ref _count, _count + 1);
+            Interlocked.Exchange(ref _bytes, _bytes + message.Length);
+            ReleaseReader(true);
+            return true;
         }
-
-        if (!_channel.Writer.TryWrite(message))
-        {
-            Interlocked.Add(ref _bytes, -message.Length);
-            Interlocked.Decrement(ref _count);
-            return false;
-        }
-
-        return true;
     }
 
     /// <summary>Wakes the reader without a message (it re-checks its close conditions).</summary>
-    public void Wake() => _channel.Writer.TryWrite(null);
+    public void Wake()
+    {
+        lock (_entries)
+        {
+            if (_completed || _wakes >= MaxPendingWakes)
+            {
+                return;
+            }
+
+            _entries.Enqueue(null);
+            _wakes++;
+            ReleaseReader(true);
+        }
+    }
 
     /// <summary>No more messages will come; the reader ends after the queued ones.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        lock (_entries)
+        {
+            _completed = true;
+            ReleaseReader(_entries.Count > 0);
+        }
+    }
 
-    /// <summary>Waits until something can be read; false once completed and empty.</summary>
-    public ValueTask<bool> WaitToReadAsync() => _channel.Reader.WaitToReadAsync();
+    /// <summary>Waits until something can be read; false once completed and empty. One reader at a time.</summary>
+    public ValueTask<bool> WaitToReadAsync()
+    {
+        lock (_entries)
+        {
+            if (_entries.Count > 0 || _completed)
+            {
+                return new ValueTask<bool>(_entries.Count > 0);
+            }
+
+            _reader.Reset();
+            _readerWaiting = true;
+            return new ValueTask<bool>(this, _reader.Version);
+        }
+    }
 
     /// <summary>Takes the next entry: a message, or null for a wake-up.</summary>
     public bool TryDequeue(out byte[]? message)
     {
-        if (!_channel.Reader.TryRead(out message))
+        lock (_entries)
         {
-            return false;
-        }
+            if (!_entries.TryDequeue(out message))
+            {
+                return false;
+            }
 
-        if (message is not null)
+            if (message is null)
+            {
+                _wakes--;
+            }
+            else
+            {
+                Volatile.Write(ref _count, _count - 1);
+                Interlocked.Exchange(ref _bytes, _bytes - message.Length);
+            }
+
+            return true;
+        }
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _reader.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _reader.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _reader.OnCompleted(continuation, state, token, flags);
+
+    // Under the lock. The reader's continuation runs asynchronously, never inside this lock.
+    private void ReleaseReader(bool readable)
+    {
+        if (_readerWaiting)
         {
-            Interlocked.Decrement(ref _count);
-            Interlocked.Add(ref _bytes, -message.Length);
+            _readerWaiting = false;
+            _reader.SetResult(readable);
         }
-
-        return true;
     }
 }

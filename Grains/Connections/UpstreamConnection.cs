@@ -36,6 +36,8 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     private long _latencyMaxTicks = -1;
     private int _closed;
     private int _disposed;
+    private ITimer? _sweeper; // guarded by _pending's lock
+    private long _sweepPeriodTicks = long.MaxValue;
     private string _closeReason = "not connected";
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
@@ -76,27 +78,29 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends one JSON-RPC request or notification (<paramref name="utf8"/>, a single object) and waits
-    /// for its answer up to <paramref name="timeout"/>.
+    /// for its answer up to <paramref name="timeout"/> (checked by a sweep: at most a tenth of the timeout late).
     /// </summary>
-    public async Task<UpstreamReply> SendAsync(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout)
+    public Task<UpstreamReply> SendAsync(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout)
     {
         var idJson = envelope.HasId ? utf8.Span.Slice(envelope.IdStart, envelope.IdLength).ToArray() : null;
         if (!IsOpen)
         {
-            return new UpstreamReply(UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason));
+            return Task.FromResult(new UpstreamReply(UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason)));
         }
 
         if (!envelope.HasId || !envelope.HasMethod)
         {
             // A notification, or a response to a request the upstream sent: written as is, nothing to wait for.
             Interlocked.Increment(ref _requests);
-            return TrySend(utf8.ToArray())
+            return Task.FromResult(TrySend(utf8.ToArray())
                 ? new UpstreamReply(UpstreamOutcome.Sent, null)
-                : new UpstreamReply(UpstreamOutcome.NotSent, null);
+                : new UpstreamReply(UpstreamOutcome.NotSent, null));
         }
 
+        EnsureSweeper(timeout);
         var upstreamId = Interlocked.Increment(ref _nextId);
-        var pending = new Pending(idJson, _time.GetTimestamp());
+        var started = _time.GetTimestamp();
+        var pending = new Pending(idJson, started, started + (long)(timeout.TotalSeconds * _time.TimestampFrequency), timeout);
         _pending[upstreamId] = pending;
         var frame = envelope.WithId(utf8.Span, Encoding.ASCII.GetBytes(upstreamId.ToString(CultureInfo.InvariantCulture)));
         Interlocked.Increment(ref _requests);
@@ -105,18 +109,10 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         {
             // Closed between the check and the write, and FailAll did not see this entry. If the frame
             // was queued it may have gone out, so only an unwritten one may be sent elsewhere.
-            return new UpstreamReply(written ? UpstreamOutcome.Failed : UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason));
+            return Task.FromResult(new UpstreamReply(written ? UpstreamOutcome.Failed : UpstreamOutcome.NotSent, JsonRpcErrors.UpstreamFailed(IdText(idJson), _pool, CloseReason)));
         }
 
-        try
-        {
-            return await pending.Completion.Task.WaitAsync(timeout, _time);
-        }
-        catch (TimeoutException)
-        {
-            _pending.TryRemove(upstreamId, out _);
-            return new UpstreamReply(UpstreamOutcome.TimedOut, JsonRpcErrors.Timeout(IdText(idJson), timeout));
-        }
+        return pending.Task;
     }
 
     /// <summary>Sends a JSON-RPC probe <paramref name="method"/>; returns its round-trip time, or null when it failed or timed out.</summary>
@@ -165,6 +161,12 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         }
 
         MarkClosed("closed");
+        lock (_pending)
+        {
+            _sweeper?.Dispose();
+            _sweeper = null;
+        }
+
         _stop.Cancel();
         _socket.Abort();
         _outbox.Writer.TryComplete();
@@ -293,7 +295,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
             }
 
             var response = pending.IdJson is null ? string.Empty : Encoding.UTF8.GetString(envelope.WithId(utf8, pending.IdJson));
-            pending.Completion.TrySetResult(new UpstreamReply(UpstreamOutcome.Answered, response));
+            pending.TrySetResult(new UpstreamReply(UpstreamOutcome.Answered, response));
             return true;
         }
 
@@ -343,7 +345,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         {
             if (_pending.TryRemove(id, out var pending))
             {
-                pending.Completion.TrySetResult(new UpstreamReply(UpstreamOutcome.Failed, JsonRpcErrors.UpstreamFailed(IdText(pending.IdJson), _pool, CloseReason)));
+                pending.TrySetResult(new UpstreamReply(UpstreamOutcome.Failed, JsonRpcErrors.UpstreamFailed(IdText(pending.IdJson), _pool, CloseReason)));
             }
         }
     }
@@ -356,12 +358,59 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a connection callback failed")]
     private static partial void LogCallbackFailed(ILogger logger, string pool, Exception exception);
 
-    private sealed class Pending(byte[]? idJson, long startedAt)
+    /// <summary>
+    /// Deadlines are checked by one periodic sweep per socket rather than a timer per request. Its period is a tenth of
+    /// the shortest timeout asked for so far (1 ms to 1 s); it runs from the first request until the socket is disposed.
+    /// </summary>
+    private void EnsureSweeper(TimeSpan timeout)
+    {
+        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 10, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
+        if (period.Ticks >= Volatile.Read(ref _sweepPeriodTicks))
+        {
+            return;
+        }
+
+        lock (_pending)
+        {
+            if (period.Ticks >= _sweepPeriodTicks || Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            _sweepPeriodTicks = period.Ticks;
+            if (_sweeper is null)
+            {
+                _sweeper = _time.CreateTimer(static s => ((UpstreamConnection)s!).SweepExpired(), this, period, period);
+            }
+            else
+            {
+                _sweeper.Change(period, period);
+            }
+        }
+    }
+
+    private void SweepExpired()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var (id, pending) in _pending)
+        {
+            if (pending.Deadline <= now && _pending.TryRemove(id, out _))
+            {
+                pending.TrySetResult(new UpstreamReply(UpstreamOutcome.TimedOut, JsonRpcErrors.Timeout(IdText(pending.IdJson), pending.Timeout)));
+            }
+        }
+    }
+
+    /// <summary>A request waiting for its answer; it is also the completion its sender awaits.</summary>
+    private sealed class Pending(byte[]? idJson, long startedAt, long deadline, TimeSpan timeout)
+        : TaskCompletionSource<UpstreamReply>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public byte[]? IdJson { get; } = idJson;
 
         public long StartedAt { get; } = startedAt;
 
-        public TaskCompletionSource<UpstreamReply> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Deadline { get; } = deadline;
+
+        public TimeSpan Timeout { get; } = timeout;
     }
 }

@@ -158,6 +158,43 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_NoAnswer_TimedOutByOneSweepPerSocket_NotBeforeTheDeadline_DisposeStopsTheSweep()
+    {
+        var clock = new FakeTimeProvider();
+        var connection = new UpstreamConnection("test", clock, NullLogger.Instance, _ => { }, _ => { });
+        await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
+        _server.Faults.NeverAnswer = true;
+        var armedBefore = clock.ArmedTimers;
+
+        Task<UpstreamReply> Send(string id, TimeSpan timeout)
+        {
+            var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":"{{id}}","method":"echo"}""");
+            JsonRpcEnvelope.TryParse(bytes, out var envelope);
+            return connection.SendAsync(bytes, envelope, timeout);
+        }
+
+        var slow = Send("slow", TimeSpan.FromSeconds(10));
+        var fast = Send("fast", TimeSpan.FromSeconds(1)); // a shorter timeout makes the sweep run more often
+        var more = Enumerable.Range(0, 10).Select(i => Send($"more-{i}", TimeSpan.FromSeconds(10))).ToList();
+        Assert.Equal(armedBefore + 1, clock.ArmedTimers); // one sweep for the socket, not a timer per request
+
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(100));
+        Assert.False(fast.IsCompleted);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100));
+        var timedOut = await fast.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(UpstreamOutcome.TimedOut, timedOut.Outcome);
+        Assert.Contains("\"fast\"", timedOut.Response);
+        Assert.Contains("\"timeoutMs\":1000", timedOut.Response);
+        Assert.False(slow.IsCompleted);
+        Assert.Equal(11, connection.InFlight);
+
+        await connection.DisposeAsync();
+        Assert.Equal(armedBefore, clock.ArmedTimers);
+        Assert.Equal(UpstreamOutcome.Failed, (await slow.WaitAsync(TimeSpan.FromSeconds(5))).Outcome);
+        Assert.All(await Task.WhenAll(more).WaitAsync(TimeSpan.FromSeconds(5)), r => Assert.Equal(UpstreamOutcome.Failed, r.Outcome));
+    }
+
+    [Fact]
     public async Task ProbeAsync_MeasuresLatencyAndFailsOnTimeout()
     {
         _server.Faults.ProbeDelay = TimeSpan.FromMilliseconds(100);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Conduit.Runtime.Calls;
 
 namespace Conduit.Runtime.Scheduling;
@@ -36,7 +35,7 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
     [ThreadStatic]
     private static int _inlineDepth;
 
-    private readonly ConcurrentQueue<Task> _queue = new();
+    private readonly TaskQueue _queue = new();
     private int _scheduled;
 
     public ActivationTaskScheduler(object owner) => Owner = owner;

@@ -1,0 +1,46 @@
+namespace Conduit.Runtime.Scheduling;
+
+/// <summary>
+/// The FIFO of one activation's tasks. A lock and a <see cref="Queue{T}"/> rather than a ConcurrentQueue: there is one
+/// per activation and per observer, mostly idle, and a ConcurrentQueue's first segment alone takes about 600 bytes,
+/// where an empty <see cref="Queue{T}"/> holds no array and grows only as far as the activation's backlog does.
+/// </summary>
+internal sealed class TaskQueue
+{
+    private readonly Queue<Task> _tasks = new(); // also the lock (one object less per activation)
+    private int _count;
+
+    /// <summary>Whether no task waits (a full fence, so it sees what other threads queued before).</summary>
+    public bool IsEmpty => Interlocked.CompareExchange(ref _count, 0, 0) == 0;
+
+    public void Enqueue(Task task)
+    {
+        lock (_tasks)
+        {
+            _tasks.Enqueue(task);
+            _count++;
+        }
+    }
+
+    public bool TryDequeue(out Task task)
+    {
+        lock (_tasks)
+        {
+            if (_tasks.TryDequeue(out task!))
+            {
+                _count--;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    public Task[] ToArray()
+    {
+        lock (_tasks)
+        {
+            return _tasks.ToArray();
+        }
+    }
+}
