@@ -7,7 +7,6 @@ internal sealed partial class ActivationData
 {
     private async Task ActivateAsync()
     {
-        RequestContext.Current = new RequestContext(this, null);
         using var cts = new CancellationTokenSource(_runtime.Options.ResponseTimeout, _runtime.TimeProvider);
         try
         {
@@ -61,7 +60,6 @@ internal sealed partial class ActivationData
 
     private async Task FinishDeactivationAsync()
     {
-        RequestContext.Current = new RequestContext(this, null);
         DeactivationReason reason;
         lock (_lock) { reason = _deactivationReason; }
 

@@ -1,22 +1,46 @@
 using Conduit.Runtime.Messaging;
+using Conduit.Runtime.Scheduling;
 
 namespace Conduit.Runtime.Activations;
 
 /// <summary>
 /// The activation and call chain of the turn that is running, carried by an <see cref="AsyncLocal{T}"/>
-/// through the turn's awaits, so that outgoing calls can extend the chain.
+/// through the turn's awaits, so that outgoing calls can extend the chain. Only turns called from another grain
+/// (with a chain) set it: an execution context that carries a value is captured by every continuation of the turn (an
+/// allocation per await), and a turn without a chain does not need one, as its outgoing chain is just its own
+/// activation, which the scheduler running the code knows.
 /// </summary>
 internal sealed record RequestContext(ActivationData Activation, CallChain? CallChain)
 {
     private static readonly AsyncLocal<RequestContext?> _current = new();
 
-    /// <summary>The context of the running turn, or null outside grain code.</summary>
-    public static RequestContext? Current
+    /// <summary>The context of the running turn when it was called with a chain, else null.</summary>
+    public static RequestContext? Current => _current.Value;
+
+    /// <summary>Starts a turn of <paramref name="activation"/> called in <paramref name="chain"/> (null: from outside grain code, a timer, the lifecycle).</summary>
+    public static void Enter(ActivationData activation, CallChain? chain)
     {
-        get => _current.Value;
-        set => _current.Value = value;
+        if (chain is not null)
+        {
+            _current.Value = new RequestContext(activation, chain);
+        }
     }
 
-    /// <summary>The chain an outgoing call from this turn carries: the incoming chain plus this grain.</summary>
-    public CallChain OutgoingChain() => CallChain.Extend(CallChain, Activation.GrainId);
+    /// <summary>Ends the turn's context (a no-op, without allocation, for a turn that set none).</summary>
+    public static void Exit() => _current.Value = null;
+
+    /// <summary>
+    /// The chain an outgoing call from the running code carries: the incoming chain plus this grain, or this grain
+    /// alone when the turn has no chain; null outside grain code (including code a grain moved off its scheduler, such
+    /// as a <c>Task.Run</c> body in a turn without a chain).
+    /// </summary>
+    public static CallChain? OutgoingChain()
+    {
+        if (_current.Value is { } context)
+        {
+            return CallChain.Extend(context.CallChain, context.Activation.GrainId);
+        }
+
+        return ActivationTaskScheduler.RunningOnThisThread?.Owner is ActivationData activation ? CallChain.Extend(null, activation.GrainId) : null;
+    }
 }

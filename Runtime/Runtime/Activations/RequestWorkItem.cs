@@ -20,7 +20,7 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
     {
         try
         {
-            RequestContext.Current = new RequestContext(activation, message.CallChain);
+            RequestContext.Enter(activation, message.CallChain);
             object? result = null;
             try
             {
@@ -45,7 +45,7 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
         }
         finally
         {
-            RequestContext.Current = null;
+            RequestContext.Exit();
             activation.OnTurnCompleted(this);
         }
     }

@@ -38,7 +38,7 @@ internal abstract class WorkItem
         }
         finally
         {
-            RequestContext.Current = null;
+            RequestContext.Exit();
             activation.OnTurnCompleted(this);
         }
     }

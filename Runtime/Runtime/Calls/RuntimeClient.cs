@@ -98,7 +98,7 @@ internal sealed partial class RuntimeClient : IGrainFactory, IResponseSink, IDis
         }
 
         var pending = method.CreatePendingCall();
-        var message = new Message(id, target, method, arguments, RequestContext.Current?.OutgoingChain(), this);
+        var message = new Message(id, target, method, arguments, RequestContext.OutgoingChain(), this);
         pending.Message = message;
         pending.Deadline = _timeProvider.GetTimestamp() + _timeoutTicks;
         _pending[id] = pending;

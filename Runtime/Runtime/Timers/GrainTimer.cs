@@ -144,7 +144,6 @@ internal sealed partial class GrainTimer : IGrainTimer
 
         protected override Task ExecuteAsync(ActivationData activation)
         {
-            RequestContext.Current = new RequestContext(activation, null);
             return timer.RunTickAsync();
         }
 
