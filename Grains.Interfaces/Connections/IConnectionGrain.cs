@@ -11,8 +11,11 @@ public interface IConnectionGrain : IGrainWithStringKey
     /// <summary>Opens the socket if it is not open (one attempt; on failure it retries by itself with backoff and reports to the pool).</summary>
     Task<ConnectionReport> Open();
 
-    /// <summary>Sends one JSON-RPC request or notification (a single object) and returns the reply with the caller's id.</summary>
-    Task<ConnectionReply> Send(string message);
+    /// <summary>
+    /// Sends one JSON-RPC request or notification (a single object, UTF-8: the agent has encoded it already) and returns
+    /// the reply with the caller's id. The array is not modified, and must not be by the caller while the call runs.
+    /// </summary>
+    Task<ConnectionReply> Send(byte[] utf8);
 
     /// <summary>Session mode: where messages the upstream sends on its own go (null to detach).</summary>
     Task AttachSession(IAgentObserver? observer);

@@ -121,13 +121,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
         if (clientResponse)
         {
-            await ForwardAsync(message, null);
+            await ForwardAsync(utf8, null);
             return null;
         }
 
         if (id is null)
         {
-            await ForwardAsync(message, null);
+            await ForwardAsync(utf8, null);
             return null;
         }
 
@@ -138,7 +138,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             return await seen.ResponseAsync();
         }
 
-        var forwarding = ForwardAsync(message, id);
+        var forwarding = ForwardAsync(utf8, id);
         var entry = new DedupEntry(id, forwarding, now);
         _dedup.Add(entry, now);
         var result = await forwarding;
@@ -210,7 +210,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
     }
 
-    private async Task<ForwardResult> ForwardAsync(string message, string? id)
+    private async Task<ForwardResult> ForwardAsync(byte[] utf8, string? id)
     {
         string? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
@@ -235,7 +235,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                     return new ForwardResult(error, false);
                 }
 
-                reply = await lease.Connection.Send(message);
+                reply = await lease.Connection.Send(utf8);
             }
             catch (TimeoutException) when (lease is not null)
             {

@@ -108,9 +108,8 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     }
 
     /// <inheritdoc />
-    public async Task<ConnectionReply> Send(string message)
+    public async Task<ConnectionReply> Send(byte[] utf8)
     {
-        var utf8 = Encoding.UTF8.GetBytes(message);
         if (!JsonRpcEnvelope.TryParse(utf8, out var envelope) || !envelope.IsObject)
         {
             return new ConnectionReply(JsonRpcErrors.Create(null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"), Sent: false, ConnectionFailed: false, Answered: false);
