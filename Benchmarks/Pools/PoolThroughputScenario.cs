@@ -73,7 +73,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
                 new LoadPath("agent -> connection grain", caller =>
                     agents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""")),
                 new LoadPath("connection grain only (diagnostic)", caller =>
-                    connections[caller % connections.Length].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""")));
+                    connections[caller % connections.Length].Send(Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""))));
             var grants = (await host.Pool.GetInfo()).LeasesGranted - grantsBefore;
             context.Output.WriteLine($"  {callers} agents: {results[1].Operations:N0} requests measured through agents (plus warm-up), {grants:N0} leases granted by the pool grain in the whole run: the pool is not on the request path");
             rows.Add((results[1], results[0]));
