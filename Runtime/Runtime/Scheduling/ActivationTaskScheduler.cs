@@ -28,6 +28,11 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
     [ThreadStatic]
     private static List<(IPendingCall Call, object? Result, Exception? Exception)>? _deferred;
 
+    // A second list for the replies of a caller continuing inline while the first batch is being completed (callers
+    // continue one level deep, so two lists per thread are enough and no reply allocates a list).
+    [ThreadStatic]
+    private static List<(IPendingCall Call, object? Result, Exception? Exception)>? _spareDeferred;
+
     // While completing deferred replies: an idle caller activation may continue on this thread (one level deep).
     [ThreadStatic]
     private static bool _inlineCallers;
@@ -129,13 +134,19 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
             return false;
         }
 
-        (_deferred ??= []).Add((call, result, exception));
+        if (_deferred is null)
+        {
+            _deferred = _spareDeferred ?? [];
+            _spareDeferred = null;
+        }
+
+        _deferred.Add((call, result, exception));
         return true;
     }
 
     private void CompleteDeferred()
     {
-        // The batch is taken off the thread: a caller continuing inline below defers its own replies into a new list.
+        // The batch is taken off the thread: a caller continuing inline below defers its own replies into the spare list.
         var batch = _deferred!;
         _deferred = null;
         _running = null; // between two tasks this activation's state is consistent; the thread is lent out
@@ -152,7 +163,14 @@ internal sealed class ActivationTaskScheduler : TaskScheduler, IThreadPoolWorkIt
             _inlineCallers = false;
             _running = this;
             batch.Clear();
-            _deferred ??= batch; // reused, so a reply costs no allocation here
+            if (_deferred is null)
+            {
+                _deferred = batch; // reused, so a reply costs no allocation here
+            }
+            else
+            {
+                _spareDeferred = batch;
+            }
         }
     }
 
