@@ -21,7 +21,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     private readonly PoolCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly ILogger<ConnectionGrain> _logger;
-    private readonly Random _random = new();
+    private readonly Random _random;
     private string _key = string.Empty;
     private string _poolName = string.Empty;
     private PoolOptions _options = new();
@@ -42,9 +42,10 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     private IGrainTimer? _drainDeadline;
     private IAgentObserver? _observer;
 
-    public ConnectionGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, ILogger<ConnectionGrain> logger)
+    public ConnectionGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, PoolRandomness randomness, ILogger<ConnectionGrain> logger)
     {
         _optionsMonitor = optionsMonitor;
+        _random = randomness.Create();
         _catalog = catalog;
         _time = time;
         _logger = logger;

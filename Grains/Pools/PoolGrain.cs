@@ -20,7 +20,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly PoolCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly ILogger<PoolGrain> _logger;
-    private readonly Random _random = new();
+    private readonly Random _random;
     private readonly Dictionary<string, PoolConnection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolWaiter> _waiters = new();
@@ -39,9 +39,10 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private long _nextLease;
     private int _yieldsOutstanding;
 
-    public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, ILogger<PoolGrain> logger)
+    public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, PoolRandomness randomness, ILogger<PoolGrain> logger)
     {
         _optionsMonitor = optionsMonitor;
+        _random = randomness.Create();
         _catalog = catalog;
         _time = time;
         _logger = logger;

@@ -25,6 +25,7 @@ public static class PoolServiceCollectionExtensions
         var names = section.GetChildren().Select(c => c.Key).ToArray();
         services.TryAddSingleton(new PoolCatalog(names));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new PoolRandomness());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PoolOptions>, PoolOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, PoolWarmupService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
