@@ -78,7 +78,8 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
 
     /// <summary>
     /// Sends one JSON-RPC request or notification (<paramref name="utf8"/>, a single object) and waits
-    /// for its answer up to <paramref name="timeout"/> (checked by a sweep: at most a tenth of the timeout late).
+    /// for its answer up to <paramref name="timeout"/> (checked by a sweep: at most a tenth of the timeout late;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits until an answer or the socket's end).
     /// </summary>
     public Task<UpstreamReply> SendAsync(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout)
     {
@@ -97,10 +98,17 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
                 : new UpstreamReply(UpstreamOutcome.NotSent, null));
         }
 
-        EnsureSweeper(timeout);
-        var upstreamId = Interlocked.Increment(ref _nextId);
         var started = _time.GetTimestamp();
-        var pending = new Pending(idJson, started, started + (long)(timeout.TotalSeconds * _time.TimestampFrequency), timeout);
+        var deadline = long.MaxValue; // Timeout.InfiniteTimeSpan: no deadline
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+            EnsureSweeper(timeout);
+            deadline = started + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        }
+
+        var upstreamId = Interlocked.Increment(ref _nextId);
+        var pending = new Pending(idJson, started, deadline, timeout);
         _pending[upstreamId] = pending;
         var frame = envelope.WithId(utf8.Span, Encoding.ASCII.GetBytes(upstreamId.ToString(CultureInfo.InvariantCulture)));
         Interlocked.Increment(ref _requests);

@@ -158,7 +158,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SendAsync_NoAnswer_TimedOutByOneSweepPerSocket_NotBeforeTheDeadline_DisposeStopsTheSweep()
+    public async Task SendAsync_NoAnswer_TimedOutByOneSweepPerSocket_NotBeforeTheDeadline_InfiniteWaitsForTheSocket_DisposeStopsTheSweep()
     {
         var clock = new FakeTimeProvider();
         var connection = new UpstreamConnection("test", clock, NullLogger.Instance, _ => { }, _ => { });
@@ -174,6 +174,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
         }
 
         var slow = Send("slow", TimeSpan.FromSeconds(10));
+        var forever = Send("forever", Timeout.InfiniteTimeSpan); // no deadline: ends with an answer or the socket
         var fast = Send("fast", TimeSpan.FromSeconds(1)); // a shorter timeout makes the sweep run more often
         var more = Enumerable.Range(0, 10).Select(i => Send($"more-{i}", TimeSpan.FromSeconds(10))).ToList();
         Assert.Equal(armedBefore + 1, clock.ArmedTimers); // one sweep for the socket, not a timer per request
@@ -186,12 +187,15 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
         Assert.Contains("\"fast\"", timedOut.Response);
         Assert.Contains("\"timeoutMs\":1000", timedOut.Response);
         Assert.False(slow.IsCompleted);
-        Assert.Equal(11, connection.InFlight);
+        Assert.Equal(12, connection.InFlight);
+        await clock.AdvanceInStepsAsync(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1));
+        Assert.Equal(UpstreamOutcome.TimedOut, (await slow.WaitAsync(TimeSpan.FromSeconds(5))).Outcome);
+        Assert.False(forever.IsCompleted);
 
         await connection.DisposeAsync();
         Assert.Equal(armedBefore, clock.ArmedTimers);
-        Assert.Equal(UpstreamOutcome.Failed, (await slow.WaitAsync(TimeSpan.FromSeconds(5))).Outcome);
-        Assert.All(await Task.WhenAll(more).WaitAsync(TimeSpan.FromSeconds(5)), r => Assert.Equal(UpstreamOutcome.Failed, r.Outcome));
+        Assert.Equal(UpstreamOutcome.Failed, (await forever.WaitAsync(TimeSpan.FromSeconds(5))).Outcome);
+        Assert.All(await Task.WhenAll(more).WaitAsync(TimeSpan.FromSeconds(5)), r => Assert.Equal(UpstreamOutcome.TimedOut, r.Outcome));
     }
 
     [Fact]
