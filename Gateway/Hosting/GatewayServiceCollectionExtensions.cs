@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Conduit.Gateway;
@@ -20,7 +21,8 @@ public static class GatewayServiceCollectionExtensions
     /// Adds the gateway: options from "Gateway" and tenants from "Tenants" (both validated at start-up), API keys,
     /// quota client, sessions, metrics, health, permit renewal and the shutdown drain. Needs an
     /// <c>IGrainFactory</c> (a co-hosted silo or a cluster client) and, after <c>Build</c>,
-    /// <see cref="GatewayEndpoints.MapConduitGateway"/>.
+    /// <see cref="GatewayEndpoints.MapConduitGateway"/>. Turns ASP.NET Core's per-request hosting log off by default
+    /// (see <see cref="HostingDiagnosticsCategory"/>).
     /// </summary>
     public static IServiceCollection AddConduitGateway(this IServiceCollection services, IConfiguration configuration)
     {
@@ -47,6 +49,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<PermitRenewalService>();
         services.AddHostedService(sp => sp.GetRequiredService<PermitRenewalService>());
         services.AddSingleton<IHostedService, GatewayDrainService>();
+
+        // First in the list, so that any rule for this category in configuration (which comes later) wins over it.
+        services.Configure<LoggerFilterOptions>(options => options.Rules.Insert(0, new LoggerFilterRule(null, HostingDiagnosticsCategory, LogLevel.None, null)));
         return services;
     }
+
+    /// <summary>
+    /// ASP.NET Core's per-request log category ("Request starting ... finished"). While it is enabled at any level the
+    /// host creates an <c>Activity</c> and a logging scope for every request and keeps them as long as the request
+    /// lasts, which for a WebSocket is hours: about 0.5 KB per open socket. The gateway turns it off unless
+    /// configuration names it (<c>Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information</c>).
+    /// </summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 }

@@ -1,4 +1,7 @@
 using Conduit.Gateway;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Conduit.Tests.Gateway;
 
@@ -53,5 +56,53 @@ public sealed class GatewayOptionsTests
         }
 
         Assert.Contains(failures, f => f.Contains("(was 10)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, false, false)]
+    [InlineData("Information", true, true)]
+    [InlineData("Warning", false, true)]
+    public void HostingRequestLog_OffByDefault_ConfigurationTurnsItOn(string? configured, bool information, bool warning)
+    {
+        // The host keeps an Activity and a scope per request (per open WebSocket) while this category is enabled.
+        var settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" };
+        if (configured is not null)
+        {
+            settings["Logging:LogLevel:" + GatewayServiceCollectionExtensions.HostingDiagnosticsCategory] = configured;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddConfiguration(configuration.GetSection("Logging")).AddProvider(new EnabledProvider()));
+        services.AddConduitGateway(configuration);
+        using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<ILoggerFactory>();
+
+        var hosting = factory.CreateLogger(GatewayServiceCollectionExtensions.HostingDiagnosticsCategory);
+        Assert.Equal(information, hosting.IsEnabled(LogLevel.Information));
+        Assert.Equal(warning, hosting.IsEnabled(LogLevel.Warning));
+        Assert.Equal(configured is not null, hosting.IsEnabled(LogLevel.Critical));
+        Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Information));
+    }
+
+    private sealed class EnabledProvider : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new EnabledLogger();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class EnabledLogger : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+            }
+        }
     }
 }
