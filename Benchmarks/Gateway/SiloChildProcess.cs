@@ -69,7 +69,7 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
     {
         using var process = System.Diagnostics.Process.GetProcessById(ProcessId);
         var cpu = process.TotalProcessorTime;
-        var lines = (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
+        var lines = await MetricsAsync();
         return new Harness.ProcessCounters(
             cpu,
             (long)Metric(lines, "dotnet_thread_pool_work_item_count_total"),
@@ -81,10 +81,11 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
     public async Task<long> HeapAfterLastCollectionAsync()
     {
         const string name = "dotnet_gc_last_collection_heap_size_bytes{";
-        var lines = (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
-        return (long)lines.Where(l => l.StartsWith(name, StringComparison.Ordinal))
+        return (long)(await MetricsAsync()).Where(l => l.StartsWith(name, StringComparison.Ordinal))
             .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    private async Task<string[]> MetricsAsync() => (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
 
     private static double Metric(string[] lines, string name)
     {

@@ -19,28 +19,44 @@ internal sealed class SendQueue(int capacity, long maxBytes) : IValueTaskSource<
     private bool _readerWaiting;
     private bool _completed;
     private int _wakes;
-    private int _count;
     private long _bytes;
 
     /// <summary>Messages waiting.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return _entries.Count - _wakes;
+            }
+        }
+    }
 
     /// <summary>Bytes waiting.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return _bytes;
+            }
+        }
+    }
 
     /// <summary>Queues a message; false when the queue is full or completed.</summary>
     public bool TryEnqueue(byte[] message)
     {
         lock (_entries)
         {
-            if (_completed || _count >= capacity || _bytes + message.Length > maxBytes)
+            if (_completed || _entries.Count - _wakes >= capacity || _bytes + message.Length > maxBytes)
             {
                 return false;
             }
 
             _entries.Enqueue(message);
-            Volatile.Write(ref _count, _count + 1);
-            Interlocked.Exchange(ref _bytes, _bytes + message.Length);
+            _bytes += message.Length;
             ReleaseReader(true);
             return true;
         }
@@ -104,8 +120,7 @@ internal sealed class SendQueue(int capacity, long maxBytes) : IValueTaskSource<
             }
             else
             {
-                Volatile.Write(ref _count, _count - 1);
-                Interlocked.Exchange(ref _bytes, _bytes - message.Length);
+                _bytes -= message.Length;
             }
 
             return true;

@@ -252,9 +252,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 _lastActivity = _time.GetUtcNow();
                 if (_inFlight == 0 && !SessionMode)
                 {
-                    if (_yieldLease is not null && _yieldLease == _lease?.Id)
+                    if (_lease is { } held && held.Id == _yieldLease)
                     {
-                        _ = DropLeaseAsync(_lease, connectionFailed: false);
+                        _ = DropLeaseAsync(held, connectionFailed: false);
                     }
                     else
                     {

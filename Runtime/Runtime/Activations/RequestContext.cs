@@ -14,9 +14,6 @@ internal sealed record RequestContext(ActivationData Activation, CallChain? Call
 {
     private static readonly AsyncLocal<RequestContext?> _current = new();
 
-    /// <summary>The context of the running turn when it was called with a chain, else null.</summary>
-    public static RequestContext? Current => _current.Value;
-
     /// <summary>Starts a turn of <paramref name="activation"/> called in <paramref name="chain"/> (null: from outside grain code, a timer, the lifecycle).</summary>
     public static void Enter(ActivationData activation, CallChain? chain)
     {

@@ -8,17 +8,24 @@ namespace Conduit.Runtime.Scheduling;
 internal sealed class TaskQueue
 {
     private readonly Queue<Task> _tasks = new(); // also the lock (one object less per activation)
-    private int _count;
 
-    /// <summary>Whether no task waits (a full fence, so it sees what other threads queued before).</summary>
-    public bool IsEmpty => Interlocked.CompareExchange(ref _count, 0, 0) == 0;
+    /// <summary>Whether no task waits (under the lock, so it sees what other threads queued before).</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            lock (_tasks)
+            {
+                return _tasks.Count == 0;
+            }
+        }
+    }
 
     public void Enqueue(Task task)
     {
         lock (_tasks)
         {
             _tasks.Enqueue(task);
-            _count++;
         }
     }
 
@@ -26,13 +33,7 @@ internal sealed class TaskQueue
     {
         lock (_tasks)
         {
-            if (_tasks.TryDequeue(out task!))
-            {
-                _count--;
-                return true;
-            }
-
-            return false;
+            return _tasks.TryDequeue(out task!);
         }
     }
 
