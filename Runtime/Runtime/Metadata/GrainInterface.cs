@@ -36,6 +36,12 @@ internal sealed class GrainInterface
     /// <summary>The grain type name used in grain ids.</summary>
     public string GrainType { get; }
 
+    /// <summary>
+    /// The first reference made for this interface; later ones are copies of it (see <see cref="Calls.GrainProxy"/>).
+    /// Set at most a few times when threads race, and any of them serves.
+    /// </summary>
+    internal Calls.GrainProxy? ProxyPrototype { get; set; }
+
     /// <summary>Every method, including inherited ones.</summary>
     public IEnumerable<GrainMethod> Methods => _byMethod.Values;
 
