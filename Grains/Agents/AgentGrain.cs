@@ -19,7 +19,7 @@ namespace Conduit.Grains.Agents;
 [Reentrant]
 internal sealed partial class AgentGrain : Grain, IAgentGrain
 {
-    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PrunePeriod = TimeSpan.FromMinutes(1);
 
     private readonly TimeProvider _time;
     private readonly ILogger<AgentGrain> _logger;
@@ -31,7 +31,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private IAgentObserver? _observer;
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
-    private IGrainTimer? _keepAlive;
+    private IGrainTimer? _pruneTimer;
     private IGrainTimer? _leaseTimer;
     private int _inFlight;
     private bool _idleCheckPending;
@@ -60,7 +60,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     /// <inheritdoc />
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _keepAlive?.Dispose();
+        _pruneTimer?.Dispose();
         _leaseTimer?.Dispose();
         if (_lease is { } lease)
         {
@@ -85,9 +85,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             await held.Connection.AttachSession(observer);
         }
 
-        // Keep-alive: an agent serving a socket must not be collected (it would forget its pool and
-        // lease); the same slow tick forgets de-duplication entries past the window.
-        _keepAlive ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(KeepAlivePeriod, KeepAlivePeriod) { Interleave = true, KeepAlive = true });
+        // An agent serving a socket must not be collected (it would forget its pool and lease); Close lets it go.
+        // No timer for that: an idle socket's agent arms none.
+        DelayDeactivation(TimeSpan.MaxValue);
     }
 
     /// <inheritdoc />
@@ -141,6 +141,11 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var forwarding = ForwardAsync(utf8, id);
         var entry = new DedupEntry(id, forwarding, now);
         _dedup.Add(entry, now);
+        if (_dedup.Count > 0)
+        {
+            _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
+        }
+
         var result = await forwarding;
         _dedup.Completed(entry, result);
         return result.Response;
@@ -202,8 +207,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     public async Task Close()
     {
         _observer = null;
-        _keepAlive?.Dispose();
-        _keepAlive = null;
+        DelayDeactivation(TimeSpan.FromSeconds(-1));
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
@@ -396,9 +400,16 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
     }
 
+    /// <summary>Forgets de-duplication entries past the window; runs only while some are remembered.</summary>
     private Task PruneAsync()
     {
         _dedup.Trim(_time.GetUtcNow());
+        if (_dedup.Count == 0)
+        {
+            _pruneTimer?.Dispose();
+            _pruneTimer = null;
+        }
+
         return Task.CompletedTask;
     }
 

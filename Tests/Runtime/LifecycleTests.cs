@@ -64,6 +64,35 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DelayDeactivation_KeepsAnIdleActivation_UntilItRunsOutOrIsCancelled()
+    {
+        var finite = _silo.GrainFactory.GetGrain<ILifecycleGrain>("delayed");
+        await finite.DelayDeactivationFor(TimeSpan.FromMinutes(5)); // past the 2 minutes of the grain's age
+        var forGood = _silo.GrainFactory.GetGrain<ILifecycleGrain>("kept");
+        await forGood.DelayDeactivationFor(TimeSpan.MaxValue);
+
+        _clock.Advance(TimeSpan.FromMinutes(4));
+        await Task.Delay(50);
+        Assert.Empty(_probe.Deactivations);
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await WaitUntil(() => _probe.Deactivations.Count == 1);
+        Assert.Equal("lifecycle/delayed", _probe.Deactivations.Single().Grain.ToString());
+
+        _clock.Advance(TimeSpan.FromDays(30));
+        await Task.Delay(50);
+        Assert.Single(_probe.Deactivations);
+
+        // A negative span cancels the delay: the grain's age applies again, counted from that call.
+        await forGood.DelayDeactivationFor(TimeSpan.FromSeconds(-1));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(50);
+        Assert.Single(_probe.Deactivations);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await WaitUntil(() => _probe.Deactivations.Count == 2);
+    }
+
+    [Fact]
     public async Task Call_PastResponseTimeout_FailsWithTimeoutException()
     {
         var grain = _silo.GrainFactory.GetGrain<IGateGrain>("slow");

@@ -39,7 +39,10 @@ public abstract class Grain
     /// <summary>Deactivates this activation after the current turn.</summary>
     protected void DeactivateOnIdle() => GrainContext.DeactivateOnIdle();
 
-    /// <summary>Keeps this activation from idle collection for at least <paramref name="timeSpan"/>.</summary>
+    /// <summary>
+    /// Keeps this activation from idle collection for at least <paramref name="timeSpan"/> (<see cref="TimeSpan.MaxValue"/>:
+    /// until told otherwise); a negative span cancels earlier delays, as in Orleans.
+    /// </summary>
     protected void DelayDeactivation(TimeSpan timeSpan) => GrainContext.DelayDeactivation(timeSpan);
 
     /// <summary>Registers a timer whose ticks are turns of this activation; it stops at deactivation.</summary>

@@ -18,7 +18,10 @@ public interface IGrainContext
     /// <summary>Deactivates the activation once the current turn has finished.</summary>
     void DeactivateOnIdle();
 
-    /// <summary>Keeps the activation from idle collection for at least <paramref name="timeSpan"/>.</summary>
+    /// <summary>
+    /// Keeps the activation from idle collection for at least <paramref name="timeSpan"/> (<see cref="TimeSpan.MaxValue"/>:
+    /// until told otherwise); a negative span cancels earlier delays, as in Orleans.
+    /// </summary>
     void DelayDeactivation(TimeSpan timeSpan);
 
     /// <summary>Registers a timer whose ticks run as turns of this activation.</summary>

@@ -163,11 +163,19 @@ internal sealed partial class ActivationData : IGrainContext
 
     public void DelayDeactivation(TimeSpan timeSpan)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeSpan, TimeSpan.Zero);
         lock (_lock)
         {
+            if (timeSpan < TimeSpan.Zero)
+            {
+                // As in Orleans: a negative span cancels earlier delays, and idle collection applies again.
+                _keepAliveUntil = 0;
+                return;
+            }
+
             _deactivateWhenIdle = false;
-            var until = _runtime.TimeProvider.GetTimestamp() + (long)(timeSpan.TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
+            var now = _runtime.TimeProvider.GetTimestamp();
+            var ticks = timeSpan.TotalSeconds * _runtime.TimeProvider.TimestampFrequency;
+            var until = ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks; // TimeSpan.MaxValue: for good
             _keepAliveUntil = Math.Max(_keepAliveUntil, until);
         }
     }

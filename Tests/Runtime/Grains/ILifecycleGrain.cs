@@ -8,6 +8,8 @@ public interface ILifecycleGrain : IGrainWithStringKey
     Task<string> GetActivationId();
 
     Task Deactivate();
+
+    Task DelayDeactivationFor(TimeSpan timeSpan);
 }
 
 [CollectionAgeLimit(Minutes = 2)]
@@ -26,6 +28,12 @@ public sealed class LifecycleGrain(TestProbe probe) : Grain, ILifecycleGrain
     }
 
     public Task<string> GetActivationId() => Task.FromResult(GrainContext.ActivationId);
+
+    public Task DelayDeactivationFor(TimeSpan timeSpan)
+    {
+        DelayDeactivation(timeSpan);
+        return Task.CompletedTask;
+    }
 
     public Task Deactivate()
     {
