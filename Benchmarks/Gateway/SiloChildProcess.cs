@@ -39,8 +39,6 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
             ["Tenants__bench__ApiKeyHashes__0"] = ApiKeyHash.ComputeHex(ApiKey),
             ["Quotas__Tiers__bench__MaxSockets"] = "100000",
             ["Quotas__Tiers__bench__MessagesPerMinute"] = "1000000000",
-            ["Gateway__BudgetRequestSize"] = "100000",
-            ["Quotas__BudgetSlicesPerMinute"] = "1000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
 

@@ -33,7 +33,10 @@ public sealed class GatewayOptions
     /// <summary>How often the gateway renews the quota permits of its sockets. Default 20 s (must be below the quota grain's permit TTL, 60 s).</summary>
     public TimeSpan PermitRenewInterval { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How many messages to ask the quota grain for when a tenant's local budget runs low. Default 50.</summary>
+    /// <summary>
+    /// The fewest messages to ask the quota grain for when a tenant's local budget runs low. Default 50. A busy tenant's
+    /// requests grow with its rate (about 250 ms of its messages, up to 100 times this), within the grain's slice.
+    /// </summary>
     public int BudgetRequestSize { get; set; } = 50;
 
     /// <summary>How long the answer "this pool exists / does not" is cached. Default 10 s.</summary>

@@ -17,7 +17,9 @@ internal sealed partial class QuotaClient
     private readonly GatewayOptions _options;
     private readonly ILogger<QuotaClient> _logger;
     private readonly ConcurrentDictionary<string, TenantBudget> _budgets = new(StringComparer.Ordinal);
-    private readonly Func<TenantBudget, Task> _refill;
+    private readonly Func<TenantBudget, int, Task> _refill;
+    private readonly Func<string, TenantBudget> _newBudget;
+    private readonly Action<TenantBudget> _onStarved;
 
     public QuotaClient(IGrainFactory grains, TimeProvider time, IOptions<GatewayOptions> options, ILogger<QuotaClient> logger)
     {
@@ -26,6 +28,8 @@ internal sealed partial class QuotaClient
         _options = options.Value;
         _logger = logger;
         _refill = RefillAsync;
+        _newBudget = tenant => new TenantBudget(tenant, _options.BudgetRequestSize);
+        _onStarved = budget => LogBudgetStarved(budget.Tenant, TenantBudget.MaxWaitRounds);
     }
 
     /// <summary>This gateway process; its permits expire together when it dies.</summary>
@@ -68,33 +72,13 @@ internal sealed partial class QuotaClient
 
     /// <summary>Takes one message of the tenant's budget: 0 when it may pass, else the retry-after in milliseconds.</summary>
     public ValueTask<long> TryTakeMessageAsync(string tenant)
-    {
-        var budget = _budgets.GetOrAdd(tenant, static t => new TenantBudget(t));
-        var lowWater = Math.Max(1, _options.BudgetRequestSize / 4);
-        var result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out var wait);
-        return result >= 0 ? ValueTask.FromResult(result) : WaitAndTakeAsync(budget, wait!, lowWater);
-    }
+        => _budgets.GetOrAdd(tenant, _newBudget).TakeAsync(_refill, _time, _onStarved);
 
-    private async ValueTask<long> WaitAndTakeAsync(TenantBudget budget, Task wait, int lowWater)
-    {
-        await wait;
-        var result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out var again);
-        if (result >= 0)
-        {
-            return result;
-        }
-
-        // Someone else's refill was still running; wait for it once more rather than loop.
-        await again!;
-        result = budget.TryTake(_time.GetTimestamp(), lowWater, _refill, _time, out _);
-        return result >= 0 ? result : 1000;
-    }
-
-    private async Task RefillAsync(TenantBudget budget)
+    private async Task RefillAsync(TenantBudget budget, int wanted)
     {
         try
         {
-            var grant = await Grain.RequestBudget(new MessageBudgetRequest(budget.Tenant, GatewayId, _options.BudgetRequestSize, budget.TakeUnreportedRejections()));
+            var grant = await Grain.RequestBudget(new MessageBudgetRequest(budget.Tenant, GatewayId, wanted, budget.TakeUnreportedRejections()));
             budget.Apply(grant, _time.GetTimestamp(), _time);
         }
         catch (Exception ex)
@@ -103,6 +87,9 @@ internal sealed partial class QuotaClient
             budget.Apply(new MessageBudgetGrant(0, 1000, 0), _time.GetTimestamp(), _time);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message of tenant {Tenant} waited for {Rounds} grants of the quota grain without getting a token; refusing it for 1 s")]
+    private partial void LogBudgetStarved(string tenant, int rounds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the quota permit of socket {SocketId}; it will expire")]
     private partial void LogReleaseFailed(Exception exception, string socketId);

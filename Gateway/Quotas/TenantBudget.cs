@@ -6,25 +6,78 @@ namespace Conduit.Gateway.Quotas;
 /// The gateway's local token bucket of one tenant: tokens are messages granted by the quota grain in slices.
 /// Taking a token is a local operation; the bucket asks the grain for the next slice when it runs low, and while
 /// the grain says the tenant's budget is used up, messages are refused locally without asking again.
+/// A request asks for what the tenant used in about <see cref="GrantHorizon"/> at its recent rate, plus the callers
+/// waiting, within [<c>minRequest</c>, <see cref="MaxRequestFactor"/> x <c>minRequest</c>]; the grain caps it at its
+/// slice. So a busy tenant does not need a grain call every few milliseconds, and a burst of callers on an empty
+/// bucket is served by the next grant instead of being turned away.
 /// </summary>
-internal sealed class TenantBudget(string tenant)
+internal sealed class TenantBudget(string tenant, int minRequest)
 {
+    /// <summary>A grant is sized to last about this long at the rate tokens were taken since the previous one.</summary>
+    public static readonly TimeSpan GrantHorizon = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The largest request is this many times the smallest.</summary>
+    public const int MaxRequestFactor = 100;
+
+    /// <summary>How many grants a message waits for at most before it is refused for 1 s.</summary>
+    public const int MaxWaitRounds = 20;
+
     private readonly object _lock = new();
+    private readonly int _minRequest = minRequest;
     private int _tokens;
     private long _validUntil;
     private long _refusedUntil;
     private long _unreportedRejections;
     private Task? _refill;
+    private int _requestSize = minRequest;
+    private long? _lastRefillStart;
+    private long _takenSinceRefill;
+    private int _waitersSinceRefill;
 
     public string Tenant { get; } = tenant;
 
+    /// <summary>How many tokens the last refill asked for.</summary>
+    public int RequestSize
+    {
+        get { lock (_lock) { return _requestSize; } }
+    }
+
+    /// <summary>
+    /// Takes one message: 0 when it may pass, else the retry-after in milliseconds. Waits for grants while the bucket is
+    /// empty: each round awaits a grant that served the callers ahead, and the rounds end when this caller gets a token
+    /// or the grain says the budget is used up. <paramref name="onStarved"/> is told when a caller gave up after
+    /// <see cref="MaxWaitRounds"/> grants (a grain granting next to nothing); it is then refused for 1 s.
+    /// </summary>
+    public ValueTask<long> TakeAsync(Func<TenantBudget, int, Task> startRefill, TimeProvider time, Action<TenantBudget>? onStarved = null)
+    {
+        var result = TryTake(time.GetTimestamp(), startRefill, time, out var wait);
+        return result >= 0 ? ValueTask.FromResult(result) : WaitAndTakeAsync(wait!, startRefill, time, onStarved);
+    }
+
+    private async ValueTask<long> WaitAndTakeAsync(Task wait, Func<TenantBudget, int, Task> startRefill, TimeProvider time, Action<TenantBudget>? onStarved)
+    {
+        for (var round = 0; round < MaxWaitRounds; round++)
+        {
+            await wait;
+            var result = TryTake(time.GetTimestamp(), startRefill, time, out var again);
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            wait = again!;
+        }
+
+        onStarved?.Invoke(this);
+        return 1000;
+    }
+
     /// <summary>Tries to take one message; returns 0 when allowed, else the retry-after in ms; or a task when a grant must be awaited.</summary>
     /// <param name="now">Timestamp now.</param>
-    /// <param name="lowWater">Ask for the next slice when fewer tokens than this are left.</param>
-    /// <param name="startRefill">Starts a refill and returns its task (called outside the lock).</param>
+    /// <param name="startRefill">Starts a refill asking for the given number of tokens and returns its task (called outside the lock).</param>
     /// <param name="time">The clock the timestamps come from.</param>
     /// <param name="wait">Set when the caller must await this task and try again.</param>
-    public long TryTake(long now, int lowWater, Func<TenantBudget, Task> startRefill, TimeProvider time, out Task? wait)
+    private long TryTake(long now, Func<TenantBudget, int, Task> startRefill, TimeProvider time, out Task? wait)
     {
         wait = null;
         var refillNeeded = false;
@@ -39,7 +92,8 @@ internal sealed class TenantBudget(string tenant)
             if (_tokens > 0)
             {
                 _tokens--;
-                refillNeeded = _tokens < lowWater && _refill is null;
+                _takenSinceRefill++;
+                refillNeeded = _tokens < Math.Max(1, _requestSize / 4) && _refill is null;
                 result = 0;
             }
             else if (now < _refusedUntil)
@@ -49,6 +103,7 @@ internal sealed class TenantBudget(string tenant)
             }
             else
             {
+                _waitersSinceRefill++;
                 refillNeeded = _refill is null;
                 wait = _refill;
                 result = -1;
@@ -57,7 +112,7 @@ internal sealed class TenantBudget(string tenant)
 
         if (refillNeeded)
         {
-            var task = StartRefillOnce(startRefill);
+            var task = StartRefillOnce(startRefill, now, time);
             if (result < 0)
             {
                 wait = task;
@@ -105,9 +160,10 @@ internal sealed class TenantBudget(string tenant)
         }
     }
 
-    private Task StartRefillOnce(Func<TenantBudget, Task> startRefill)
+    private Task StartRefillOnce(Func<TenantBudget, int, Task> startRefill, long now, TimeProvider time)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int size;
         lock (_lock)
         {
             if (_refill is not null)
@@ -116,6 +172,10 @@ internal sealed class TenantBudget(string tenant)
             }
 
             _refill = gate.Task;
+            size = _requestSize = NextRequestSize(now, time);
+            _lastRefillStart = now;
+            _takenSinceRefill = 0;
+            _waitersSinceRefill = 0;
         }
 
         _ = RunAsync();
@@ -125,7 +185,7 @@ internal sealed class TenantBudget(string tenant)
         {
             try
             {
-                await startRefill(this);
+                await startRefill(this, size);
             }
             finally
             {
@@ -133,5 +193,13 @@ internal sealed class TenantBudget(string tenant)
                 gate.TrySetResult();
             }
         }
+    }
+
+    private int NextRequestSize(long now, TimeProvider time)
+    {
+        var sinceLast = _lastRefillStart is { } last ? time.GetElapsedTime(last, now) : TimeSpan.MaxValue;
+        var perHorizon = _takenSinceRefill * (GrantHorizon / TimeSpan.FromTicks(Math.Max(sinceLast.Ticks, TimeSpan.TicksPerMillisecond)));
+        var wanted = perHorizon + _waitersSinceRefill;
+        return (int)Math.Clamp(wanted, _minRequest, (double)_minRequest * MaxRequestFactor);
     }
 }
