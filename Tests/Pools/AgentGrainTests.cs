@@ -162,6 +162,25 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenAgent_IsNotCollectedWhileIdle_ClosedOneIs()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1" }, clock);
+        var open = host.Grains.GetGrain<IAgentGrain>("t1/open");
+        await open.Open(new AgentOpenRequest("main", "t1", "o"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        var closed = host.Grains.GetGrain<IAgentGrain>("t1/closed");
+        await closed.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        await closed.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        await closed.Close();
+
+        // An hour without traffic: four times the default collection age, with the collector running each minute.
+        await clock.AdvanceInStepsAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1));
+
+        Assert.Contains("result", await open.Send("""{"jsonrpc":"2.0","id":2,"method":"echo"}"""));
+        await Assert.ThrowsAsync<AgentNotOpenException>(() => closed.Send("""{"jsonrpc":"2.0","id":3,"method":"echo"}"""));
+    }
+
+    [Fact]
     public async Task SessionMode_UpstreamRequestToClient_ClientAnswerGoesUpstreamUnchanged()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1" });
