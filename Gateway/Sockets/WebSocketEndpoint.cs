@@ -34,92 +34,11 @@ internal sealed partial class WebSocketEndpoint(
 
     public async Task HandleAsync(HttpContext context, string pool)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (await AdmitAsync(context, pool) is not { } info)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "Expected a WebSocket upgrade request.");
             return;
         }
 
-        if (sessions.IsDraining)
-        {
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "draining", "The gateway is shutting down.");
-            return;
-        }
-
-        var tenant = keys.FindTenant(KeyHashes.Presented(context.Request, "api_key"));
-        if (tenant is null)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Missing or unknown API key.");
-            return;
-        }
-
-        bool exists;
-        try
-        {
-            exists = await pools.ExistsAsync(pool, context.RequestAborted);
-        }
-        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
-        {
-            LogPoolLookupUnavailable(ex, pool);
-            await RefuseUnavailableAsync(context, $"Pool '{pool}' cannot be reached right now; try again.");
-            return;
-        }
-
-        if (!exists)
-        {
-            await RefuseAsync(context, StatusCodes.Status404NotFound, "unknown_pool", $"Unknown pool '{pool}'.");
-            return;
-        }
-
-        var agent = context.Request.Query["agent"].ToString();
-        if (agent.Length == 0)
-        {
-            agent = AgentIds.NewAgent();
-        }
-        else if (!AgentIds.IsValidSegment(agent))
-        {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "The agent id must be 1-64 characters of letters, digits, '.', '_' or '-'.");
-            return;
-        }
-
-        var socketId = Guid.NewGuid().ToString("N");
-        SocketPermitResult permit;
-        try
-        {
-            permit = await quota.AcquireSocketAsync(tenant, socketId);
-        }
-        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
-        {
-            LogQuotaUnavailable(ex, tenant);
-            await RefuseUnavailableAsync(context, "The quota service cannot be reached right now; try again.");
-            return;
-        }
-
-        if (!permit.Granted)
-        {
-            SetRetryAfter(context, TimeSpan.FromMilliseconds(permit.RetryAfterMs));
-            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
-            return;
-        }
-
-        try
-        {
-            await ServeAsync(context, new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit)));
-        }
-        finally
-        {
-            await quota.ReleaseSocketAsync(socketId);
-        }
-    }
-
-    private TimeSpan Lifetime(SocketPermitResult permit)
-        => permit.MaxLifetimeMs > 0 && TimeSpan.FromMilliseconds(permit.MaxLifetimeMs) < _options.MaxSocketLifetime
-            ? TimeSpan.FromMilliseconds(permit.MaxLifetimeMs)
-            : _options.MaxSocketLifetime;
-
-    private async Task ServeAsync(HttpContext context, SessionInfo info)
-    {
         var agent = grains.GetGrain<IAgentGrain>(info.AgentKey);
         var session = new ClientSession(info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
         var observer = grains.CreateObjectReference<IAgentObserver>(session);
@@ -175,8 +94,92 @@ internal sealed partial class WebSocketEndpoint(
 
             grains.DeleteObjectReference<IAgentObserver>(session);
             await CloseAgentAsync(agent, info);
+            await quota.ReleaseSocketAsync(info.SocketId);
         }
     }
+
+    /// <summary>
+    /// The checks before the upgrade. Returns the socket's identity and its permit, or null when the request was refused
+    /// (the answer is written). A method of its own so that its locals are not kept for the socket's lifetime.
+    /// </summary>
+    private async Task<SessionInfo?> AdmitAsync(HttpContext context, string pool)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "Expected a WebSocket upgrade request.");
+            return null;
+        }
+
+        if (sessions.IsDraining)
+        {
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "draining", "The gateway is shutting down.");
+            return null;
+        }
+
+        var tenant = keys.FindTenant(KeyHashes.Presented(context.Request, "api_key"));
+        if (tenant is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Missing or unknown API key.");
+            return null;
+        }
+
+        bool exists;
+        try
+        {
+            exists = await pools.ExistsAsync(pool, context.RequestAborted);
+        }
+        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
+        {
+            LogPoolLookupUnavailable(ex, pool);
+            await RefuseUnavailableAsync(context, $"Pool '{pool}' cannot be reached right now; try again.");
+            return null;
+        }
+
+        if (!exists)
+        {
+            await RefuseAsync(context, StatusCodes.Status404NotFound, "unknown_pool", $"Unknown pool '{pool}'.");
+            return null;
+        }
+
+        var agent = context.Request.Query["agent"].ToString();
+        if (agent.Length == 0)
+        {
+            agent = AgentIds.NewAgent();
+        }
+        else if (!AgentIds.IsValidSegment(agent))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "bad_request", "The agent id must be 1-64 characters of letters, digits, '.', '_' or '-'.");
+            return null;
+        }
+
+        var socketId = Guid.NewGuid().ToString("N");
+        SocketPermitResult permit;
+        try
+        {
+            permit = await quota.AcquireSocketAsync(tenant, socketId);
+        }
+        catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
+        {
+            LogQuotaUnavailable(ex, tenant);
+            await RefuseUnavailableAsync(context, "The quota service cannot be reached right now; try again.");
+            return null;
+        }
+
+        if (!permit.Granted)
+        {
+            SetRetryAfter(context, TimeSpan.FromMilliseconds(permit.RetryAfterMs));
+            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
+            return null;
+        }
+
+        return new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit));
+    }
+
+    private TimeSpan Lifetime(SocketPermitResult permit)
+        => permit.MaxLifetimeMs > 0 && TimeSpan.FromMilliseconds(permit.MaxLifetimeMs) < _options.MaxSocketLifetime
+            ? TimeSpan.FromMilliseconds(permit.MaxLifetimeMs)
+            : _options.MaxSocketLifetime;
 
     private async Task CloseAgentAsync(IAgentGrain agent, SessionInfo info)
     {
