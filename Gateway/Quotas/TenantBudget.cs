@@ -93,7 +93,8 @@ internal sealed class TenantBudget(string tenant, int minRequest)
             {
                 _tokens--;
                 _takenSinceRefill++;
-                refillNeeded = _tokens < Math.Max(1, _requestSize / 4) && _refill is null;
+                // Not while the grain's last answer was a refusal: it said when to ask again.
+                refillNeeded = _tokens < Math.Max(1, _requestSize / 4) && _refill is null && now >= _refusedUntil;
                 result = 0;
             }
             else if (now < _refusedUntil)
