@@ -1,4 +1,3 @@
-using System.Text;
 using Conduit.Grains.Health;
 using Conduit.Grains.JsonRpc;
 using Conduit.Grains.Pools;

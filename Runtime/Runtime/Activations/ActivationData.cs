@@ -231,11 +231,12 @@ internal sealed partial class ActivationData : IGrainContext
     internal void ReportTurnFailed(WorkItem item, Exception exception) => LogTurnFailed(_runtime.Logger, exception, GrainId, item.ToString());
 
     /// <summary>
-    /// Called once at the end of every turn (by <see cref="WorkItem.RunTurnAsync"/>): counts it finished and starts what
-    /// may run next.
+    /// Called once at the end of every turn (by <see cref="WorkItem.RunTurnAsync"/>): ends the turn's request context,
+    /// counts it finished and starts what may run next.
     /// </summary>
     internal void OnTurnCompleted(WorkItem item)
     {
+        RequestContext.Exit();
         if (item is ActivateWorkItem or DeactivateWorkItem)
         {
             return; // their own code moves the state on

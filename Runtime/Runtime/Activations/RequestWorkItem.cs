@@ -45,7 +45,6 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
         }
         finally
         {
-            RequestContext.Exit();
             activation.OnTurnCompleted(this);
         }
     }

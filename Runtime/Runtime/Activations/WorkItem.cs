@@ -38,7 +38,6 @@ internal abstract class WorkItem
         }
         finally
         {
-            RequestContext.Exit();
             activation.OnTurnCompleted(this);
         }
     }
