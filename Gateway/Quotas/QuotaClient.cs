@@ -17,9 +17,7 @@ internal sealed partial class QuotaClient
     private readonly GatewayOptions _options;
     private readonly ILogger<QuotaClient> _logger;
     private readonly ConcurrentDictionary<string, TenantBudget> _budgets = new(StringComparer.Ordinal);
-    private readonly Func<TenantBudget, int, Task> _refill;
     private readonly Func<string, TenantBudget> _newBudget;
-    private readonly Action<TenantBudget> _onStarved;
 
     public QuotaClient(IGrainFactory grains, TimeProvider time, IOptions<GatewayOptions> options, ILogger<QuotaClient> logger)
     {
@@ -27,9 +25,7 @@ internal sealed partial class QuotaClient
         _time = time;
         _options = options.Value;
         _logger = logger;
-        _refill = RefillAsync;
-        _newBudget = tenant => new TenantBudget(tenant, _options.BudgetRequestSize);
-        _onStarved = budget => LogBudgetStarved(budget.Tenant, TenantBudget.MaxWaitRounds);
+        _newBudget = tenant => new TenantBudget(tenant, _options.BudgetRequestSize, RefillAsync, _time, budget => LogBudgetStarved(budget.Tenant, TenantBudget.MaxWaitRounds));
     }
 
     /// <summary>This gateway process; its permits expire together when it dies.</summary>
@@ -72,19 +68,19 @@ internal sealed partial class QuotaClient
 
     /// <summary>Takes one message of the tenant's budget: 0 when it may pass, else the retry-after in milliseconds.</summary>
     public ValueTask<long> TryTakeMessageAsync(string tenant)
-        => _budgets.GetOrAdd(tenant, _newBudget).TakeAsync(_refill, _time, _onStarved);
+        => _budgets.GetOrAdd(tenant, _newBudget).TakeAsync();
 
     private async Task RefillAsync(TenantBudget budget, int wanted)
     {
         try
         {
             var grant = await Grain.RequestBudget(new MessageBudgetRequest(budget.Tenant, GatewayId, wanted, budget.TakeUnreportedRejections()));
-            budget.Apply(grant, _time.GetTimestamp(), _time);
+            budget.Apply(grant);
         }
         catch (Exception ex)
         {
             LogBudgetFailed(ex, budget.Tenant);
-            budget.Apply(new MessageBudgetGrant(0, 1000, 0), _time.GetTimestamp(), _time);
+            budget.Apply(new MessageBudgetGrant(0, 1000, 0));
         }
     }
 

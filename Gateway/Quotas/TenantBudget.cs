@@ -11,7 +11,12 @@ namespace Conduit.Gateway.Quotas;
 /// slice. So a busy tenant does not need a grain call every few milliseconds, and a burst of callers on an empty
 /// bucket is served by the next grant instead of being turned away.
 /// </summary>
-internal sealed class TenantBudget(string tenant, int minRequest)
+/// <param name="tenant">The tenant.</param>
+/// <param name="minRequest">The fewest tokens a refill asks for.</param>
+/// <param name="refill">Asks the quota grain for the given number of tokens and applies its answer (<see cref="Apply"/>).</param>
+/// <param name="time">The clock of grants, refusals and rates.</param>
+/// <param name="onStarved">Told when a caller gave up after <see cref="MaxWaitRounds"/> grants.</param>
+internal sealed class TenantBudget(string tenant, int minRequest, Func<TenantBudget, int, Task> refill, TimeProvider time, Action<TenantBudget>? onStarved = null)
 {
     /// <summary>A grant is sized to last about this long at the rate tokens were taken since the previous one.</summary>
     public static readonly TimeSpan GrantHorizon = TimeSpan.FromMilliseconds(250);
@@ -36,30 +41,24 @@ internal sealed class TenantBudget(string tenant, int minRequest)
 
     public string Tenant { get; } = tenant;
 
-    /// <summary>How many tokens the last refill asked for.</summary>
-    public int RequestSize
-    {
-        get { lock (_lock) { return _requestSize; } }
-    }
-
     /// <summary>
     /// Takes one message: 0 when it may pass, else the retry-after in milliseconds. Waits for grants while the bucket is
     /// empty: each round awaits a grant that served the callers ahead, and the rounds end when this caller gets a token
-    /// or the grain says the budget is used up. <paramref name="onStarved"/> is told when a caller gave up after
-    /// <see cref="MaxWaitRounds"/> grants (a grain granting next to nothing); it is then refused for 1 s.
+    /// or the grain says the budget is used up. A caller that gave up after <see cref="MaxWaitRounds"/> grants (a grain
+    /// granting next to nothing) is refused for 1 s.
     /// </summary>
-    public ValueTask<long> TakeAsync(Func<TenantBudget, int, Task> startRefill, TimeProvider time, Action<TenantBudget>? onStarved = null)
+    public ValueTask<long> TakeAsync()
     {
-        var result = TryTake(time.GetTimestamp(), startRefill, time, out var wait);
-        return result >= 0 ? ValueTask.FromResult(result) : WaitAndTakeAsync(wait!, startRefill, time, onStarved);
+        var result = TryTake(out var wait);
+        return result >= 0 ? ValueTask.FromResult(result) : WaitAndTakeAsync(wait!);
     }
 
-    private async ValueTask<long> WaitAndTakeAsync(Task wait, Func<TenantBudget, int, Task> startRefill, TimeProvider time, Action<TenantBudget>? onStarved)
+    private async ValueTask<long> WaitAndTakeAsync(Task wait)
     {
         for (var round = 0; round < MaxWaitRounds; round++)
         {
             await wait;
-            var result = TryTake(time.GetTimestamp(), startRefill, time, out var again);
+            var result = TryTake(out var again);
             if (result >= 0)
             {
                 return result;
@@ -72,13 +71,11 @@ internal sealed class TenantBudget(string tenant, int minRequest)
         return 1000;
     }
 
-    /// <summary>Tries to take one message; returns 0 when allowed, else the retry-after in ms; or a task when a grant must be awaited.</summary>
-    /// <param name="now">Timestamp now.</param>
-    /// <param name="startRefill">Starts a refill asking for the given number of tokens and returns its task (called outside the lock).</param>
-    /// <param name="time">The clock the timestamps come from.</param>
+    /// <summary>Tries to take one message; returns 0 when allowed, else the retry-after in ms; or -1 and a task when a grant must be awaited.</summary>
     /// <param name="wait">Set when the caller must await this task and try again.</param>
-    private long TryTake(long now, Func<TenantBudget, int, Task> startRefill, TimeProvider time, out Task? wait)
+    private long TryTake(out Task? wait)
     {
+        var now = time.GetTimestamp();
         wait = null;
         var refillNeeded = false;
         long result;
@@ -113,7 +110,7 @@ internal sealed class TenantBudget(string tenant, int minRequest)
 
         if (refillNeeded)
         {
-            var task = StartRefillOnce(startRefill, now, time);
+            var task = StartRefillOnce(now);
             if (result < 0)
             {
                 wait = task;
@@ -134,9 +131,10 @@ internal sealed class TenantBudget(string tenant, int minRequest)
         }
     }
 
-    /// <summary>Applies a grant of the quota grain.</summary>
-    public void Apply(MessageBudgetGrant grant, long now, TimeProvider time)
+    /// <summary>Applies an answer of the quota grain.</summary>
+    public void Apply(MessageBudgetGrant grant)
     {
+        var now = time.GetTimestamp();
         lock (_lock)
         {
             if (grant.Granted > 0)
@@ -153,7 +151,7 @@ internal sealed class TenantBudget(string tenant, int minRequest)
     }
 
     /// <summary>Called when a refill finished (whatever its outcome).</summary>
-    public void RefillDone()
+    private void RefillDone()
     {
         lock (_lock)
         {
@@ -161,7 +159,8 @@ internal sealed class TenantBudget(string tenant, int minRequest)
         }
     }
 
-    private Task StartRefillOnce(Func<TenantBudget, int, Task> startRefill, long now, TimeProvider time)
+    /// <summary>Starts a refill unless one runs (called outside the lock); returns the task that ends with it.</summary>
+    private Task StartRefillOnce(long now)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int size;
@@ -173,7 +172,7 @@ internal sealed class TenantBudget(string tenant, int minRequest)
             }
 
             _refill = gate.Task;
-            size = _requestSize = NextRequestSize(now, time);
+            size = _requestSize = NextRequestSize(now);
             _lastRefillStart = now;
             _takenSinceRefill = 0;
             _waitersSinceRefill = 0;
@@ -186,7 +185,7 @@ internal sealed class TenantBudget(string tenant, int minRequest)
         {
             try
             {
-                await startRefill(this, size);
+                await refill(this, size);
             }
             finally
             {
@@ -196,7 +195,7 @@ internal sealed class TenantBudget(string tenant, int minRequest)
         }
     }
 
-    private int NextRequestSize(long now, TimeProvider time)
+    private int NextRequestSize(long now)
     {
         var sinceLast = _lastRefillStart is { } last ? time.GetElapsedTime(last, now) : TimeSpan.MaxValue;
         var perHorizon = _takenSinceRefill * (GrantHorizon / TimeSpan.FromTicks(Math.Max(sinceLast.Ticks, TimeSpan.TicksPerMillisecond)));

@@ -17,9 +17,9 @@ public sealed class TenantBudgetTests
     [Fact]
     public async Task Burst_OnAnEmptyBucket_IsServedByTheNextGrants_NotTurnedAway()
     {
-        var budget = new TenantBudget("t", minRequest: 50);
-        var grain = new SlowGrain(_clock);
-        var takes = Enumerable.Range(0, 1_000).Select(_ => budget.TakeAsync(grain.Refill, _clock).AsTask()).ToList();
+        var grain = new SlowGrain();
+        var budget = new TenantBudget("t", minRequest: 50, grain.Refill, _clock);
+        var takes = Enumerable.Range(0, 1_000).Select(_ => budget.TakeAsync().AsTask()).ToList();
 
         // The first caller's refill asks for the minimum; the 999 that queued behind it are counted into the next one.
         Assert.Equal(50, await grain.AnswerNextAsync(grant: wanted => wanted));
@@ -33,13 +33,13 @@ public sealed class TenantBudgetTests
     [Fact]
     public async Task RequestSize_FollowsTheTenantsRate_AndFallsBackWhenItGoesQuiet()
     {
-        var budget = new TenantBudget("t", minRequest: 50);
-        var grain = new SlowGrain(_clock) { AnswerAtOnce = wanted => wanted };
+        var grain = new SlowGrain { AnswerAtOnce = wanted => wanted };
+        var budget = new TenantBudget("t", minRequest: 50, grain.Refill, _clock);
 
         // 2,000 messages per second for 3 s: a grant is sized to about 250 ms of them.
         for (var i = 0; i < 6_000; i++)
         {
-            Assert.Equal(0, await budget.TakeAsync(grain.Refill, _clock));
+            Assert.Equal(0, await budget.TakeAsync());
             _clock.Advance(TimeSpan.FromMilliseconds(0.5));
         }
 
@@ -51,7 +51,7 @@ public sealed class TenantBudgetTests
         var before = grain.Requests.Count;
         while (grain.Requests.Count == before)
         {
-            Assert.Equal(0, await budget.TakeAsync(grain.Refill, _clock));
+            Assert.Equal(0, await budget.TakeAsync());
         }
 
         Assert.Equal(50, grain.Requests.Last());
@@ -60,11 +60,11 @@ public sealed class TenantBudgetTests
     [Fact]
     public async Task RequestSize_IsCappedAtAHundredTimesTheMinimum()
     {
-        var budget = new TenantBudget("t", minRequest: 10);
-        var grain = new SlowGrain(_clock) { AnswerAtOnce = wanted => wanted };
+        var grain = new SlowGrain { AnswerAtOnce = wanted => wanted };
+        var budget = new TenantBudget("t", minRequest: 10, grain.Refill, _clock);
         for (var i = 0; i < 20_000; i++)
         {
-            Assert.Equal(0, await budget.TakeAsync(grain.Refill, _clock)); // no time passes: an unbounded rate
+            Assert.Equal(0, await budget.TakeAsync()); // no time passes: an unbounded rate
         }
 
         Assert.Equal(1_000, grain.Requests.Max());
@@ -73,9 +73,9 @@ public sealed class TenantBudgetTests
     [Fact]
     public async Task UsedUpBudget_RefusesWaitersWithTheGrainsRetryAfter_WithoutAskingAgain()
     {
-        var budget = new TenantBudget("t", minRequest: 50);
-        var grain = new SlowGrain(_clock);
-        var takes = Enumerable.Range(0, 100).Select(_ => budget.TakeAsync(grain.Refill, _clock).AsTask()).ToList();
+        var grain = new SlowGrain();
+        var budget = new TenantBudget("t", minRequest: 50, grain.Refill, _clock);
+        var takes = Enumerable.Range(0, 100).Select(_ => budget.TakeAsync().AsTask()).ToList();
         await grain.AnswerNextAsync(grant: _ => 30);
         await grain.AnswerNextAsync(grant: _ => 0, retryAfterMs: 700);
 
@@ -84,11 +84,11 @@ public sealed class TenantBudgetTests
         Assert.Equal(70, results.Count(r => r == 700));
 
         // Refused locally until the retry-after has passed, then asked again.
-        Assert.Equal(700, await budget.TakeAsync(grain.Refill, _clock));
+        Assert.Equal(700, await budget.TakeAsync());
         Assert.Equal(2, grain.Requests.Count);
         Assert.Equal(71, budget.TakeUnreportedRejections()); // reported with the next request
         _clock.Advance(TimeSpan.FromMilliseconds(701));
-        var next = budget.TakeAsync(grain.Refill, _clock).AsTask();
+        var next = budget.TakeAsync().AsTask();
         await grain.AnswerNextAsync(grant: wanted => wanted);
         Assert.Equal(0, await next.WaitAsync(Wait));
     }
@@ -97,7 +97,7 @@ public sealed class TenantBudgetTests
     /// Stands where the quota grain's <c>RequestBudget</c> is called: records what is asked and answers when the test says
     /// (or at once with <see cref="AnswerAtOnce"/>).
     /// </summary>
-    private sealed class SlowGrain(FakeTimeProvider clock)
+    private sealed class SlowGrain
     {
         private readonly ConcurrentQueue<(TenantBudget Budget, int Wanted, TaskCompletionSource Done)> _pending = new();
 
@@ -114,7 +114,7 @@ public sealed class TenantBudgetTests
 
             if (AnswerAtOnce is { } grant)
             {
-                budget.Apply(new MessageBudgetGrant(grant(wanted), 0, 60_000), clock.GetTimestamp(), clock);
+                budget.Apply(new MessageBudgetGrant(grant(wanted), 0, 60_000));
                 return Task.CompletedTask;
             }
 
@@ -132,7 +132,7 @@ public sealed class TenantBudgetTests
             ArgumentNullException.ThrowIfNull(budget);
             ArgumentNullException.ThrowIfNull(done);
             var granted = grant(wanted);
-            budget.Apply(new MessageBudgetGrant(granted, granted > 0 ? 0 : retryAfterMs, 60_000), clock.GetTimestamp(), clock);
+            budget.Apply(new MessageBudgetGrant(granted, granted > 0 ? 0 : retryAfterMs, 60_000));
             done.SetResult();
             return wanted;
         }
