@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Conduit.Benchmarks.Harness;
 using Conduit.Tests.Silo;
@@ -76,7 +77,7 @@ internal sealed class BareRelay : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
-        app.MapGet("/counters", () => FormattableString.Invariant($"{ThreadPool.CompletedWorkItemCount} {GC.GetTotalAllocatedBytes(precise: false)} {GC.GetTotalPauseDuration().Ticks}"));
+        app.MapGet("/counters", ProcessCounters.Current);
         app.Map("/relay", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
@@ -102,14 +103,9 @@ internal sealed class BareRelay : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>The relay process's CPU time and thread-pool work items so far.</summary>
-    public async Task<Harness.ProcessCounters> CountersAsync()
-    {
-        _process.Refresh();
-        var cpu = _process.TotalProcessorTime;
-        var counts = (await Http.GetStringAsync($"http://127.0.0.1:{SocketUri.Port}/counters")).Split(' ').Select(t => long.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return new Harness.ProcessCounters(cpu, counts[0], counts[1], TimeSpan.FromTicks(counts[2]));
-    }
+    /// <summary>The relay process's CPU time, thread-pool work items, allocations and GC pauses so far (it reports them itself).</summary>
+    public async Task<ProcessCounters> CountersAsync()
+        => await Http.GetFromJsonAsync<ProcessCounters>($"http://127.0.0.1:{SocketUri.Port}/counters");
 
     public async ValueTask DisposeAsync()
     {
