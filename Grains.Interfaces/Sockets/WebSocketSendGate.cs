@@ -8,11 +8,15 @@ namespace Conduit.Grains.Sockets;
 /// usual case below saturation, which then costs no hand-off to the loop). While anything waits, new messages go
 /// behind it, so one sender's messages keep their order. The owner counts what it queues (<see cref="Queued"/>) and
 /// its loop takes the gate for each queued message (<see cref="EnterForQueuedAsync"/>, then <see cref="Exit"/>).
+/// <para>There is one per client socket and most sockets are idle, so it is two counters and, only while the loop waits for
+/// a direct write to finish, one waiter: a semaphore would be two more objects per socket. Only the owner's loop ever
+/// waits (<see cref="EnterForQueuedAsync"/>, <see cref="EnterAsync"/>); direct writers only try.</para>
 /// </summary>
 public sealed class WebSocketSendGate
 {
-    private readonly SemaphoreSlim _gate = new(1, 1); // no wait handle is ever used, so it needs no disposal
+    private int _held; // 1 while a write owns the socket
     private int _waiting; // queued messages that do not own the socket yet
+    private TaskCompletionSource? _loopWaiter; // the loop waiting for a direct write to finish
 
     /// <summary>A message went into the owner's queue: direct writes wait until the loop has taken it.</summary>
     public void Queued() => Interlocked.Increment(ref _waiting);
@@ -23,27 +27,34 @@ public sealed class WebSocketSendGate
     /// <summary>The loop's turn for its next queued message: waits for the socket and stops counting the message as waiting.</summary>
     public async ValueTask EnterForQueuedAsync(CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Decrement(ref _waiting); // only now: until this message owns the socket, later ones queue behind it
     }
 
-    /// <summary>Waits for the socket without a queued message (a close handshake after the last message).</summary>
-    public Task EnterAsync() => _gate.WaitAsync();
+    /// <summary>The loop waits for the socket without a queued message (a close handshake after the last message).</summary>
+    public ValueTask EnterAsync(CancellationToken cancellationToken = default)
+        => TryEnter() ? default : WaitToEnterAsync(cancellationToken);
 
     /// <summary>Gives the socket back after <see cref="EnterForQueuedAsync"/> or <see cref="EnterAsync"/>.</summary>
-    public void Exit() => _gate.Release();
+    public void Exit()
+    {
+        // Both sides fence fully: the loop publishes its waiter and then tries again; an exit frees the socket and then
+        // reads the waiter. So either the loop gets the socket or the exit wakes it.
+        Interlocked.Exchange(ref _held, 0);
+        Interlocked.Exchange(ref _loopWaiter, null)?.TrySetResult();
+    }
 
     /// <summary>
     /// Writes <paramref name="message"/> now when the socket is free and nothing is queued. <see cref="DirectSend.Queue"/>:
     /// the caller must queue it instead. <see cref="DirectSend.Written"/>: written. <see cref="DirectSend.Pending"/>: being
-    /// written; <paramref name="completed"/> gets null when done or the socket failure it ended with.
+    /// written; <paramref name="completion"/> is told when it is done, with null or the socket failure it ended with.
     /// <see cref="DirectSend.Failed"/>: the write failed at once with <paramref name="failure"/>.
     /// <paramref name="isSocketFailure"/> says which exceptions are the socket's (others propagate).
     /// </summary>
-    public DirectSend TrySendNow(WebSocket socket, ReadOnlyMemory<byte> message, CancellationToken cancellationToken, Func<Exception, bool> isSocketFailure, Action<Exception?> completed, out Exception? failure)
+    public DirectSend TrySendNow(WebSocket socket, ReadOnlyMemory<byte> message, CancellationToken cancellationToken, Func<Exception, bool> isSocketFailure, IDirectSendCompletion completion, out Exception? failure)
     {
         failure = null;
-        if (Volatile.Read(ref _waiting) > 0 || !_gate.Wait(0))
+        if (Volatile.Read(ref _waiting) > 0 || !TryEnter())
         {
             return DirectSend.Queue;
         }
@@ -55,23 +66,40 @@ public sealed class WebSocketSendGate
         }
         catch (Exception e) when (isSocketFailure(e))
         {
-            _gate.Release();
+            Exit();
             failure = e;
             return DirectSend.Failed;
         }
 
         if (send.IsCompletedSuccessfully)
         {
-            _gate.Release();
+            Exit();
             return DirectSend.Written;
         }
 
         // The peer reads slower than it is written to: finish off this thread, without its scheduler.
-        _ = CompleteAsync(send, isSocketFailure, completed);
+        _ = CompleteAsync(send, isSocketFailure, completion);
         return DirectSend.Pending;
     }
 
-    private async Task CompleteAsync(ValueTask send, Func<Exception, bool> isSocketFailure, Action<Exception?> completed)
+    private bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
+
+    private async ValueTask WaitToEnterAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _loopWaiter, exited);
+            if (TryEnter())
+            {
+                return;
+            }
+
+            await exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CompleteAsync(ValueTask send, Func<Exception, bool> isSocketFailure, IDirectSendCompletion completion)
     {
         Exception? failure = null;
         try
@@ -84,11 +112,18 @@ public sealed class WebSocketSendGate
         }
         finally
         {
-            _gate.Release();
+            Exit();
         }
 
-        completed(failure);
+        completion.OnDirectSendCompleted(failure);
     }
+}
+
+/// <summary>Told how a write that <see cref="WebSocketSendGate.TrySendNow"/> left pending ended.</summary>
+public interface IDirectSendCompletion
+{
+    /// <summary>The write ended: <paramref name="failure"/> is null when it was written, else the socket failure.</summary>
+    void OnDirectSendCompleted(Exception? failure);
 }
 
 /// <summary>What <see cref="WebSocketSendGate.TrySendNow"/> did with a message.</summary>

@@ -18,13 +18,12 @@ namespace Conduit.Grains.Connections;
 /// <c>onUnsolicited</c>. Thread-safe: the grain calls it concurrently (it is reentrant) and the loops
 /// run on the thread pool.
 /// </summary>
-internal sealed partial class UpstreamConnection : IAsyncDisposable
+internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSendCompletion
 {
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly WebSocketSendGate _sendGate = new(); // one write at a time: the sender's own when the socket is free, else the write loop's
-    private readonly Action<Exception?> _onSendCompleted;
     private readonly CancellationTokenSource _stop = new();
     private readonly string _pool;
     private readonly TimeProvider _time;
@@ -49,7 +48,6 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
         _logger = logger;
         _onUnsolicited = onUnsolicited;
         _onClosed = onClosed;
-        _onSendCompleted = OnSendCompleted;
     }
 
     /// <summary>Whether the socket is open and not closed by us.</summary>
@@ -191,7 +189,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
     /// </summary>
     private bool TrySend(byte[] frame)
     {
-        switch (_sendGate.TrySendNow(_socket, frame, _stop.Token, IsSocketFailure, _onSendCompleted, out var failure))
+        switch (_sendGate.TrySendNow(_socket, frame, _stop.Token, IsSocketFailure, this, out var failure))
         {
             case DirectSend.Queue:
                 _sendGate.Queued();
@@ -212,7 +210,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable
 
     private static bool IsSocketFailure(Exception e) => e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException;
 
-    private void OnSendCompleted(Exception? failure)
+    void IDirectSendCompletion.OnDirectSendCompleted(Exception? failure)
     {
         if (failure is not null)
         {

@@ -1,0 +1,196 @@
+using System.Net.WebSockets;
+using System.Text;
+using Conduit.Grains.Sockets;
+
+namespace Conduit.Tests.Gateway;
+
+/// <summary>
+/// The one-write-at-a-time gate of client and upstream sockets, on a real <see cref="WebSocket"/> over a stream
+/// whose writes the test can hold (a peer that stops reading).
+/// </summary>
+public sealed class WebSocketSendGateTests
+{
+    [Fact]
+    public async Task QueuedMessage_WaitsForThePendingDirectWrite_AndLaterDirectWritesGoBehindIt()
+    {
+        var stream = new HeldWriteStream();
+        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
+        var gate = new WebSocketSendGate();
+        var completion = new RecordingCompletion();
+
+        stream.Hold();
+        Assert.Equal(DirectSend.Pending, gate.TrySendNow(socket, Utf8("a"), CancellationToken.None, _ => true, completion, out _));
+
+        gate.Queued();
+        var entering = gate.EnterForQueuedAsync().AsTask();
+        Assert.False(entering.IsCompleted);
+        Assert.Equal(DirectSend.Queue, gate.TrySendNow(socket, Utf8("too early"), CancellationToken.None, _ => true, completion, out _));
+
+        stream.Release();
+        await entering.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([null], await completion.Calls.Reader.ReadAllAsync().Take(1).ToArrayAsync());
+
+        // The loop owns the socket now: direct writes wait until it gives it back.
+        Assert.Equal(DirectSend.Queue, gate.TrySendNow(socket, Utf8("still too early"), CancellationToken.None, _ => true, completion, out _));
+        await socket.SendAsync(Utf8("b"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        gate.Exit();
+
+        Assert.Equal(DirectSend.Written, gate.TrySendNow(socket, Utf8("c"), CancellationToken.None, _ => true, completion, out _));
+        Assert.Equal(["a", "b", "c"], stream.Payloads());
+    }
+
+    [Fact]
+    public async Task PendingDirectWriteThatFails_ReportsTheFailure_AndFreesTheSocket()
+    {
+        var stream = new HeldWriteStream();
+        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
+        var gate = new WebSocketSendGate();
+        var completion = new RecordingCompletion();
+
+        stream.Hold();
+        Assert.Equal(DirectSend.Pending, gate.TrySendNow(socket, Utf8("a"), CancellationToken.None, e => e is WebSocketException or IOException, completion, out _));
+        stream.Fail(new IOException("peer gone"));
+
+        var failure = await completion.Calls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(failure is WebSocketException or IOException, failure?.ToString());
+        await gate.EnterAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // given back despite the failure
+        gate.Exit();
+    }
+
+    [Fact]
+    public async Task LoopAndDirectWritersRacing_LoopNeverMissesTheSocketBeingFreed()
+    {
+        // Two threads write directly while the loop takes the socket 5,000 times; a lost wake-up would leave the loop
+        // waiting for good. Every fourth write completes asynchronously, so direct writes are often still pending.
+        var stream = new HeldWriteStream { YieldEvery = 4 };
+        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
+        var gate = new WebSocketSendGate();
+        var completion = new RecordingCompletion();
+        using var stop = new CancellationTokenSource();
+        var message = Utf8("x");
+        var direct = 0;
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (gate.TrySendNow(socket, message, CancellationToken.None, _ => false, completion, out _) != DirectSend.Queue)
+                {
+                    Interlocked.Increment(ref direct);
+                }
+            }
+        })).ToArray();
+
+        var loop = Task.Run(async () =>
+        {
+            for (var i = 0; i < 5_000; i++)
+            {
+                await gate.EnterAsync();
+                gate.Exit();
+            }
+        });
+
+        await loop.WaitAsync(TimeSpan.FromSeconds(60));
+        stop.Cancel();
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(Volatile.Read(ref direct) > 0, "the direct writers never got the socket");
+        await gate.EnterAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // free at the end: every pending write gave it back
+    }
+
+    private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    private sealed class RecordingCompletion : IDirectSendCompletion
+    {
+        public System.Threading.Channels.Channel<Exception?> Calls { get; } = System.Threading.Channels.Channel.CreateUnbounded<Exception?>();
+
+        public void OnDirectSendCompleted(Exception? failure) => Calls.Writer.TryWrite(failure);
+    }
+
+    /// <summary>Takes writes (server frames: unmasked), optionally held until released or failed; reads never end.</summary>
+    private sealed class HeldWriteStream : Stream
+    {
+        private readonly MemoryStream _written = new();
+        private TaskCompletionSource _open = CompletedSource();
+        private int _writes;
+
+        /// <summary>Every n-th write completes asynchronously (0: never).</summary>
+        public int YieldEvery { get; init; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public void Hold() => Volatile.Write(ref _open, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        public void Release() => Volatile.Read(ref _open).TrySetResult();
+
+        public void Fail(Exception exception) => Volatile.Read(ref _open).TrySetException(exception);
+
+        /// <summary>The text payloads of the frames written so far (each frame small and unmasked).</summary>
+        public string[] Payloads()
+        {
+            byte[] bytes;
+            lock (_written)
+            {
+                bytes = _written.ToArray();
+            }
+
+            var payloads = new List<string>();
+            for (var i = 0; i < bytes.Length; i += 2 + bytes[i + 1])
+            {
+                payloads.Add(Encoding.UTF8.GetString(bytes, i + 2, bytes[i + 1]));
+            }
+
+            return [.. payloads];
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Volatile.Read(ref _open).Task.WaitAsync(cancellationToken);
+            if (YieldEvery > 0 && Interlocked.Increment(ref _writes) % YieldEvery == 0)
+            {
+                await Task.Yield();
+            }
+
+            lock (_written)
+            {
+                _written.Write(buffer.Span);
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        private static TaskCompletionSource CompletedSource()
+        {
+            var source = new TaskCompletionSource();
+            source.SetResult();
+            return source;
+        }
+    }
+}
