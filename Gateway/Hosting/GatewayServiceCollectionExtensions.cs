@@ -48,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<PermitRenewalService>();
         services.AddHostedService(sp => sp.GetRequiredService<PermitRenewalService>());
+        services.AddHostedService<SessionLifetimeService>();
         services.AddSingleton<IHostedService, GatewayDrainService>();
 
         // First in the list, so that any rule for this category in configuration (which comes later) wins over it.

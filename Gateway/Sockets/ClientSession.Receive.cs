@@ -129,8 +129,12 @@ internal sealed partial class ClientSession
                 continue;
             }
 
-            await _slots.WaitAsync();
-            Interlocked.Increment(ref _inFlight);
+            if (Volatile.Read(ref _inFlight) >= _options.MaxInFlightPerSocket)
+            {
+                await WaitForSlotAsync();
+            }
+
+            Interlocked.Increment(ref _inFlight); // only this loop adds, so the slot it saw free is still free
             Interlocked.Increment(ref _pool.InFlight);
             Interlocked.Increment(ref _metrics.InFlight);
             _ = ForwardAsync(item, batch, i, _time.GetTimestamp());
@@ -179,18 +183,36 @@ internal sealed partial class ClientSession
         Deliver(batch, index, answer);
         Interlocked.Decrement(ref _metrics.InFlight);
         Interlocked.Decrement(ref _pool.InFlight);
-        _slots.Release();
-        if (Interlocked.Decrement(ref _inFlight) == 0)
+        var left = Interlocked.Decrement(ref _inFlight);
+        Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
+        if (left == 0)
         {
             if (IsClosing)
             {
                 _queue.Wake();
             }
 
-            if (_receiveEnded.Task.IsCompleted)
+            Volatile.Read(ref _inFlightDrained)?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits until fewer than <see cref="GatewayOptions.MaxInFlightPerSocket"/> requests are in flight. The waiter is
+    /// published before the count is read again and a forward reads the waiter after its decrement (both with full
+    /// fences), so either this loop sees the free slot or that forward sees the waiter.
+    /// </summary>
+    private async Task WaitForSlotAsync()
+    {
+        while (true)
+        {
+            var freed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _slotFreed, freed);
+            if (Volatile.Read(ref _inFlight) < _options.MaxInFlightPerSocket)
             {
-                _inFlightZero.TrySetResult();
+                return;
             }
+
+            await freed.Task;
         }
     }
 

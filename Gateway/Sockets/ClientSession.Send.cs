@@ -29,7 +29,7 @@ internal sealed partial class ClientSession
         }
 
         _sendGate.NotQueued();
-        if (_abort.IsCancellationRequested || _receiveEnded.Task.IsCompleted)
+        if (_abort.IsCancellationRequested || ReceiveEnded)
         {
             return; // the socket is gone; the answer has nowhere to go
         }
@@ -54,7 +54,7 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        switch (_sendGate.TrySendNow(socket, message, _abort.Token, IsSocketFailure, _onSendCompleted, out _))
+        switch (_sendGate.TrySendNow(socket, message, _abort.Token, IsSocketFailure, this, out _))
         {
             case DirectSend.Queue:
                 return false;
@@ -69,7 +69,7 @@ internal sealed partial class ClientSession
         }
     }
 
-    private void OnSendCompleted(Exception? failure)
+    void IDirectSendCompletion.OnDirectSendCompleted(Exception? failure)
     {
         if (failure is null)
         {
@@ -181,12 +181,10 @@ internal sealed partial class ClientSession
             return;
         }
 
-        try
-        {
-            // The client answers with its own close frame, which ends the receive loop.
-            await _receiveEnded.Task.WaitAsync(_options.CloseTimeout, _time);
-        }
-        catch (TimeoutException)
+        // The client answers with its own close frame, which ends the receive loop (how it ended is the run's business).
+        var receiving = Volatile.Read(ref _receiving)!;
+        await receiving.WaitAsync(_options.CloseTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!receiving.IsCompleted)
         {
             Abort();
         }
@@ -207,21 +205,24 @@ internal sealed partial class ClientSession
             return;
         }
 
+        // Published before the count is read again; the forward that ends the last request reads it after its
+        // decrement (both with full fences), so one of the two sees the other.
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _inFlightDrained, drained);
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            return;
+        }
+
         try
         {
             // Answers of a socket that is gone only need to finish, not to be sent.
-            await _inFlightZero.Task.WaitAsync(_options.DrainTimeout, _time);
+            await drained.Task.WaitAsync(_options.DrainTimeout, _time);
         }
         catch (TimeoutException)
         {
             LogInFlightAbandoned(Info.SocketId, Volatile.Read(ref _inFlight));
         }
-    }
-
-    private void OnLifetimeReached()
-    {
-        Interlocked.Increment(ref _metrics.LifetimeExpired);
-        RequestClose(ClosePolicy, "maximum socket lifetime reached", flush: true);
     }
 
     private void OnFlushTimeout()

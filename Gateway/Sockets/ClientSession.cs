@@ -16,7 +16,7 @@ namespace Conduit.Gateway.Sockets;
 /// the socket is free and nothing waits; otherwise it goes through the bounded <see cref="SendQueue"/> to the send
 /// loop, which keeps the order and also performs the close handshake. One write at a time, either way.
 /// </summary>
-internal sealed partial class ClientSession : IAgentObserver
+internal sealed partial class ClientSession : IAgentObserver, IDirectSendCompletion
 {
     public const int CloseNormal = 1000;
     public const int CloseGoingAway = 1001;
@@ -25,6 +25,12 @@ internal sealed partial class ClientSession : IAgentObserver
     public const int CloseInternalError = 1011;
     public const int CloseTryAgainLater = 1013;
     private const int CloseAborted = 1006;
+
+    /// <summary>
+    /// The sessions' log category, the one <c>ILogger&lt;ClientSession&gt;</c> would have: the factory hands out its
+    /// cached logger for a name, where a typed logger would be one more object per socket.
+    /// </summary>
+    public static readonly string LogCategory = typeof(ClientSession).FullName!;
 
     private WebSocket? _socket; // attached at the upgrade (the session exists before it, as the agent's observer)
     private readonly IAgentGrain _agent;
@@ -35,14 +41,18 @@ internal sealed partial class ClientSession : IAgentObserver
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SendQueue _queue;
-    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _abort = new();
-    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _inFlightZero = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _closeLock = new();
     private readonly WebSocketSendGate _sendGate = new(); // one socket write at a time: a direct one or the send loop's
-    private readonly Action<Exception?> _onSendCompleted;
+
+    // Most sockets are idle most of the time, so what a session only needs now and then is made when it is needed:
+    // the receive loop's task doubles as its end signal, the run's task as the session's completion, and the two
+    // waits below exist only while someone waits. The lifetime is checked by the registry's sweep, not a timer each.
+    private Task? _receiving;
+    private TaskCompletionSource? _slotFreed; // the receive loop waits for an in-flight slot
+    private TaskCompletionSource? _inFlightDrained; // the end of the run waits for the last answers
+    private long _startedAt;
+    private int _lifetimeReached;
     private int _inFlight;
     private bool _closeRequested;
     private bool _closeFlush;
@@ -69,8 +79,6 @@ internal sealed partial class ClientSession : IAgentObserver
         _time = time;
         _logger = logger;
         _queue = new SendQueue(options.SendQueueCapacity, options.SendQueueMaxBytes);
-        _slots = new SemaphoreSlim(options.MaxInFlightPerSocket, options.MaxInFlightPerSocket);
-        _onSendCompleted = OnSendCompleted;
     }
 
     public SessionInfo Info { get; }
@@ -83,24 +91,48 @@ internal sealed partial class ClientSession : IAgentObserver
 
     public string SocketId => Info.SocketId;
 
-    /// <summary>Completes when the socket is closed and every loop of the session has ended.</summary>
-    public Task Completion => _done.Task;
+    /// <summary>Completes when the socket is closed and every loop of the session has ended (see <see cref="Start"/>).</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public int QueuedMessages => _queue.Count;
 
-    /// <summary>The accepted socket (the session exists before it, as the agent's observer, so the agent is opened before the upgrade).</summary>
-    public void Attach(WebSocket socket) => Volatile.Write(ref _socket, socket);
-
-    /// <summary>Serves the socket (see <see cref="Attach"/>) until it closes.</summary>
-    public async Task RunAsync()
+    /// <summary>
+    /// Serves the accepted <paramref name="socket"/> until it closes; the task is <see cref="Completion"/>. The session
+    /// exists before the socket, as the agent's observer, so that the agent is opened before the upgrade: what the
+    /// agent sends before this call waits in the queue.
+    /// </summary>
+    public Task Start(WebSocket socket)
     {
-        using var lifetime = _time.CreateTimer(static s => ((ClientSession)s!).OnLifetimeReached(), this, Info.Lifetime, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _startedAt, _time.GetTimestamp());
+        Volatile.Write(ref _socket, socket);
+        return Completion = RunAsync();
+    }
+
+    /// <summary>
+    /// Closes the socket with 1008 once it has been open for its lifetime. Called by the sessions' sweep
+    /// (<see cref="SessionLifetimeService"/>) with the current timestamp of the session's time provider.
+    /// </summary>
+    public void CheckLifetime(long now)
+    {
+        var started = Volatile.Read(ref _startedAt);
+        if (started != 0 && _time.GetElapsedTime(started, now) >= Info.Lifetime && Interlocked.Exchange(ref _lifetimeReached, 1) == 0)
+        {
+            Interlocked.Increment(ref _metrics.LifetimeExpired);
+            RequestClose(ClosePolicy, "maximum socket lifetime reached", flush: true);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        // The receive loop first: the send loop's close handshake waits for it to see the client's close frame.
+        var receiving = ReceiveLoopAsync();
+        Volatile.Write(ref _receiving, receiving);
         var sendLoop = SendLoopAsync();
         try
         {
-            await ReceiveLoopAsync();
+            await receiving;
             // The client closed: answer its close frame (answers still in flight cannot be delivered any more).
             RequestClose(CloseNormal, string.Empty, flush: false);
         }
@@ -114,16 +146,11 @@ internal sealed partial class ClientSession : IAgentObserver
             LogSessionFailed(ex, Info.SocketId);
             Abort();
         }
-        finally
-        {
-            _receiveEnded.TrySetResult();
-        }
 
         await sendLoop;
         await WaitForInFlightAsync();
         _forceCloseTimer?.Dispose();
         RecordClose(CloseAborted);
-        _done.TrySetResult();
     }
 
     /// <summary>
@@ -185,8 +212,11 @@ internal sealed partial class ClientSession : IAgentObserver
 
     void IAgentObserver.OnClosed(int closeCode, string reason) => RequestClose(closeCode, reason, flush: true);
 
-    /// <summary>The attached socket; the loops run only after <see cref="Attach"/>.</summary>
+    /// <summary>The attached socket; the loops run only after <see cref="Start"/>.</summary>
     private WebSocket Socket => _socket ?? throw new InvalidOperationException("The session's socket is not attached yet.");
+
+    /// <summary>Whether the receive loop has ended: the client closed or the socket failed.</summary>
+    private bool ReceiveEnded => Volatile.Read(ref _receiving) is { IsCompleted: true };
 
     private bool IsClosing
     {

@@ -13,7 +13,17 @@ internal sealed class SessionRegistry
 
     public int Count => _sessions.Count;
 
-    public ICollection<ClientSession> Sessions => _sessions.Values;
+    /// <summary>The open sessions, enumerated without a snapshot or a lock (ConcurrentDictionary.Values would copy them all).</summary>
+    public IEnumerable<ClientSession> Sessions
+    {
+        get
+        {
+            foreach (var pair in _sessions)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
 
     /// <summary>Adds a session; false when the gateway is draining.</summary>
     public bool TryAdd(ClientSession session)

@@ -40,7 +40,7 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         var agent = grains.GetGrain<IAgentGrain>(info.AgentKey);
-        var session = new ClientSession(info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger<ClientSession>());
+        var session = new ClientSession(info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger(ClientSession.LogCategory));
         var observer = grains.CreateObjectReference<IAgentObserver>(session);
         session.Observer = observer;
         var traffic = metrics.ForPool(info.Pool);
@@ -66,19 +66,21 @@ internal sealed partial class WebSocketEndpoint(
                 KeepAliveTimeout = _options.KeepAliveTimeout,
                 DangerousEnableCompression = false,
             });
-            session.Attach(socket);
             accepted = true;
             Interlocked.Increment(ref traffic.ActiveSockets);
             Interlocked.Increment(ref traffic.OpenedSockets);
             Interlocked.Increment(ref metrics.OpenedSockets);
-            if (!sessions.TryAdd(session))
+            var run = session.Start(socket); // before it is registered, so that a drain always finds its completion
+            if (sessions.TryAdd(session))
             {
-                await socket.CloseOutputAsync((WebSocketCloseStatus)ClientSession.CloseGoingAway, "gateway draining", CancellationToken.None);
-                return;
+                LogOpened(info.SocketId, info.Tenant, info.Pool, info.AgentKey);
+            }
+            else
+            {
+                session.RequestClose(ClientSession.CloseGoingAway, "gateway draining", flush: true);
             }
 
-            LogOpened(info.SocketId, info.Tenant, info.Pool, info.AgentKey);
-            await session.RunAsync();
+            await run;
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {

@@ -31,6 +31,35 @@ public sealed class GatewaySocketPolicyTests
     }
 
     [Fact]
+    public async Task Socket_AtMaxInFlight_ForwardsMoreOnlyAsAnswersComeBack_AllAnswered()
+    {
+        await using var host = await GatewayTestHost.StartAsync(new()
+        {
+            ["Gateway:MaxInFlightPerSocket"] = "3",
+        });
+        await using var client = await host.ConnectAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await client.SendAsync(JsonAssert.Request(i, "sleep", "{\"ms\":1000}"));
+        }
+
+        // Three are forwarded at once; the others wait in the gateway until answers free their slots.
+        await Eventually.TrueAsync(() => host.Upstream.CountOf("sleep") == 3);
+        Assert.Equal(3, host.Upstream.CountOf("sleep"));
+
+        var ids = new HashSet<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            var answer = JsonAssert.Parse(await client.ReceiveAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(answer.TryGetProperty("result", out _), answer.ToString());
+            Assert.True(ids.Add(JsonAssert.Id(answer)));
+        }
+
+        Assert.Equal(8, host.Upstream.CountOf("sleep"));
+        Assert.Equal(0, host.App.Services.GetRequiredService<SessionRegistry>().Sessions.Single().InFlight);
+    }
+
+    [Fact]
     public async Task Socket_ClientThatDoesNotRead_Closed1013()
     {
         await using var host = await GatewayTestHost.StartAsync(new()
