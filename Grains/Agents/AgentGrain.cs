@@ -27,7 +27,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private string _key = string.Empty;
     private string? _poolName;
     private IPoolGrain? _pool;
-    private PoolInfo? _info;
+    private PoolTerms? _terms; // what the agent needs of its pool's PoolInfo (not the whole of it: one per open socket)
     private IAgentObserver? _observer;
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
@@ -46,9 +46,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _logger = logger;
     }
 
-    private bool SessionMode => _info?.Mode == "session";
+    private bool SessionMode => _terms?.SessionMode == true;
 
-    private TimeSpan IdleRelease => TimeSpan.FromMilliseconds(_info?.LeaseIdleReleaseMs ?? 0);
+    private TimeSpan IdleRelease => TimeSpan.FromMilliseconds(_terms?.LeaseIdleReleaseMs ?? 0);
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -79,7 +79,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _poolName = request.Pool;
         _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
         _observer = observer;
-        _info = await _pool.GetInfo();
+        _terms = PoolTerms.From(await _pool.GetInfo());
         if (SessionMode && _lease is { } held)
         {
             await held.Connection.AttachSession(observer);
@@ -114,7 +114,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             throw new AgentNotOpenException($"Agent '{_key}' is not open: it was activated again without its socket's binding; call Open and resend.");
         }
 
-        if (_info is not { Configured: true })
+        if (_terms is not { Configured: true })
         {
             return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured");
         }
@@ -141,7 +141,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var forwarding = ForwardAsync(utf8, id);
         var entry = new DedupEntry(id, forwarding, now);
         _dedup.Add(entry, now);
-        if (_dedup.Count > 0)
+        if (!_dedup.IsEmpty)
         {
             _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
         }
@@ -379,9 +379,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private async Task TickAsync()
     {
         var now = _time.GetUtcNow();
-        if (_lease is { } lease && _info is { } info)
+        if (_lease is { } lease && _terms is { } terms)
         {
-            if (now - _lastRenew >= TimeSpan.FromMilliseconds(info.LeaseTimeoutMs / 3.0) - TimeSpan.FromMilliseconds(1))
+            if (now - _lastRenew >= TimeSpan.FromMilliseconds(terms.LeaseTimeoutMs / 3.0) - TimeSpan.FromMilliseconds(1))
             {
                 _lastRenew = now;
                 var lost = await _pool!.Renew([lease.Id]);
@@ -404,7 +404,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private Task PruneAsync()
     {
         _dedup.Trim(_time.GetUtcNow());
-        if (_dedup.Count == 0)
+        if (_dedup.IsEmpty)
         {
             _pruneTimer?.Dispose();
             _pruneTimer = null;
@@ -462,10 +462,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private void StartLeaseTimer()
     {
         // Runs only while a lease is held, to renew it.
-        var info = _info!;
-        var renew = info.LeaseTimeoutMs / 3;
+        var renew = _terms!.Value.LeaseTimeoutMs / 3;
         var period = TimeSpan.FromMilliseconds(Math.Max(20, renew));
         _leaseTimer?.Dispose();
         _leaseTimer = RegisterGrainTimer(_ => TickAsync(), new GrainTimerCreationOptions(period, period) { Interleave = true });
+    }
+
+    /// <summary>The parts of <see cref="PoolInfo"/> an agent acts on, kept inline in the grain.</summary>
+    private readonly record struct PoolTerms(bool Configured, bool SessionMode, long LeaseTimeoutMs, long LeaseIdleReleaseMs)
+    {
+        public static PoolTerms From(PoolInfo info) => new(info.Configured, info.Mode == "session", info.LeaseTimeoutMs, info.LeaseIdleReleaseMs);
     }
 }

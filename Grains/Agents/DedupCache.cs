@@ -7,20 +7,30 @@ namespace Conduit.Grains.Agents;
 /// flight or gets the cached response. Bounded in time and in count: ids are forgotten oldest first, when they
 /// leave the window or when more than <see cref="AgentOptions.DedupMaxEntries"/> are remembered, but never while
 /// their request is still in flight (those are bounded by the agent's in-flight requests). Large responses are
-/// shared while in flight but not kept. Not thread-safe: it lives inside one grain's turns.
+/// shared while in flight but not kept. Its collections are made with the first id: an agent whose socket is idle
+/// has never sent one. Not thread-safe: it lives inside one grain's turns.
 /// </summary>
 internal sealed class DedupCache(AgentOptions options)
 {
-    private readonly Dictionary<string, DedupEntry> _entries = new(StringComparer.Ordinal);
-    private readonly Queue<DedupEntry> _arrivals = new();
     private readonly bool _enabled = options.DedupMaxEntries > 0 && options.DedupWindow > TimeSpan.Zero;
+    private Dictionary<string, DedupEntry>? _entries;
+    private Queue<DedupEntry>? _arrivals;
 
     /// <summary>Ids remembered now.</summary>
-    public int Count => _entries.Count;
+    public int Count => _entries?.Count ?? 0;
+
+    /// <summary>
+    /// Whether nothing is held, not even ids already forgotten that still wait for their turn to leave the arrival
+    /// order. The collections are let go then, so an agent that once was busy shrinks back when it goes quiet.
+    /// </summary>
+    public bool IsEmpty => _arrivals is null;
 
     /// <summary>The entry of <paramref name="id"/> if it arrived within the window.</summary>
     public bool TryGet(string id, DateTimeOffset now, out DedupEntry entry)
-        => _entries.TryGetValue(id, out entry!) && now - entry.SeenAt < options.DedupWindow;
+    {
+        entry = null!;
+        return _entries is not null && _entries.TryGetValue(id, out entry!) && now - entry.SeenAt < options.DedupWindow;
+    }
 
     /// <summary>Remembers a request that was just forwarded, and forgets what the bounds say to forget.</summary>
     public void Add(DedupEntry entry, DateTimeOffset now)
@@ -30,8 +40,8 @@ internal sealed class DedupCache(AgentOptions options)
             return;
         }
 
-        _entries[entry.Id] = entry;
-        _arrivals.Enqueue(entry);
+        (_entries ??= new Dictionary<string, DedupEntry>(StringComparer.Ordinal))[entry.Id] = entry;
+        (_arrivals ??= new Queue<DedupEntry>()).Enqueue(entry);
         Trim(now);
     }
 
@@ -48,19 +58,27 @@ internal sealed class DedupCache(AgentOptions options)
     /// <summary>Forgets answered ids that left the window or exceed the count bound, oldest first.</summary>
     public void Trim(DateTimeOffset now)
     {
-        while (_arrivals.TryPeek(out var oldest)
+        while (_arrivals is not null
+               && _arrivals.TryPeek(out var oldest)
                && (_arrivals.Count > options.DedupMaxEntries || now - oldest.SeenAt >= options.DedupWindow)
                && oldest.IsCompleted)
         {
             _arrivals.Dequeue();
             Forget(oldest);
         }
+
+        if (_arrivals is { Count: 0 })
+        {
+            // Every id that is still remembered is also in the arrival order, so none is left either.
+            _arrivals = null;
+            _entries = null;
+        }
     }
 
     private void Forget(DedupEntry entry)
     {
         // A later request may have reused the id: only its own entry goes.
-        if (_entries.TryGetValue(entry.Id, out var current) && ReferenceEquals(current, entry))
+        if (_entries is not null && _entries.TryGetValue(entry.Id, out var current) && ReferenceEquals(current, entry))
         {
             _entries.Remove(entry.Id);
         }

@@ -92,6 +92,29 @@ public sealed class DedupCacheTests
     }
 
     [Fact]
+    public void Trim_EverythingLeftTheWindow_LetsItsCollectionsGo_AndRemembersAgainLater()
+    {
+        var cache = new DedupCache(new AgentOptions { DedupWindow = TimeSpan.FromSeconds(300) });
+        Assert.True(cache.IsEmpty); // nothing is allocated before the first id
+        var error = Answered("error", T0);
+        cache.Add(error, T0);
+        cache.Add(Answered("kept", T0), T0);
+        cache.Completed(error, new ForwardResult("{}", Cacheable: false));
+
+        cache.Trim(T0.AddSeconds(299));
+        Assert.Equal(1, cache.Count);
+        Assert.False(cache.IsEmpty);
+
+        cache.Trim(T0.AddSeconds(300));
+        Assert.Equal(0, cache.Count);
+        Assert.True(cache.IsEmpty);
+
+        cache.Add(Answered("again", T0.AddSeconds(400)), T0.AddSeconds(400));
+        Assert.True(cache.TryGet("again", T0.AddSeconds(400), out _));
+        Assert.False(cache.TryGet("kept", T0.AddSeconds(400), out _));
+    }
+
+    [Fact]
     public void Completed_NotCacheableOrTooLarge_Forgotten()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxResponseBytes = 10 });
