@@ -28,7 +28,7 @@ internal sealed partial class ActivationData
             var (failed, timers) = Invalidate();
             timers.ForEach(t => t.Dispose());
             _runtime.Catalog.OnDeactivated(this);
-            _deactivated.TrySetResult();
+            SignalDeactivated();
             foreach (var item in failed)
             {
                 item.Reject(exception);
@@ -89,7 +89,7 @@ internal sealed partial class ActivationData
 
         _runtime.Catalog.OnDeactivated(this);
         LogDeactivated(_runtime.Logger, GrainId, reason.ToString());
-        _deactivated.TrySetResult();
+        SignalDeactivated();
 
         // Requests that arrived while it was deactivating go to a new activation.
         foreach (var item in waiting.OfType<RequestWorkItem>())
@@ -106,10 +106,23 @@ internal sealed partial class ActivationData
             _state = ActivationState.Invalid;
             List<WorkItem> waiting = [.. _waiting];
             _waiting.Clear();
-            List<GrainTimer> timers = [.. _timers];
-            _timers.Clear();
+            var timers = _timers ?? [];
+            _timers = null;
             return (waiting, timers);
         }
+    }
+
+    /// <summary>Completes <see cref="Deactivated"/>: for those already waiting, and for anyone who asks from now on.</summary>
+    private void SignalDeactivated()
+    {
+        TaskCompletionSource? waiting;
+        lock (_lock)
+        {
+            _gone = true;
+            waiting = _deactivated;
+        }
+
+        waiting?.TrySetResult();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Activation of {GrainId} failed")]

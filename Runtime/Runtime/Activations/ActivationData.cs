@@ -14,9 +14,14 @@ internal sealed partial class ActivationData : IGrainContext
 {
     private readonly object _lock = new();
     private readonly Queue<WorkItem> _waiting = new();
-    private readonly List<GrainTimer> _timers = [];
     private readonly SiloRuntime _runtime;
-    private readonly TaskCompletionSource _deactivated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Made when first needed: most activations (an idle socket's agent, say) never register a timer, are never waited
+    // for, and never have their activation id read.
+    private List<GrainTimer>? _timers;
+    private TaskCompletionSource? _deactivated;
+    private bool _gone;
+    private string? _activationId;
     private ActivationState _state = ActivationState.Activating;
     private int _running;
     private int _runningWriters;
@@ -31,14 +36,25 @@ internal sealed partial class ActivationData : IGrainContext
         _runtime = runtime;
         GrainClass = grainClass;
         GrainId = grainId;
-        ActivationId = Guid.NewGuid().ToString("N");
         Scheduler = new ActivationTaskScheduler(this);
         _lastUsed = runtime.TimeProvider.GetTimestamp();
     }
 
     public GrainId GrainId { get; }
 
-    public string ActivationId { get; }
+    public string ActivationId
+    {
+        get
+        {
+            if (Volatile.Read(ref _activationId) is { } id)
+            {
+                return id;
+            }
+
+            Interlocked.CompareExchange(ref _activationId, Guid.NewGuid().ToString("N"), null);
+            return _activationId;
+        }
+    }
 
     public GrainClass GrainClass { get; }
 
@@ -52,7 +68,16 @@ internal sealed partial class ActivationData : IGrainContext
     public IServiceProvider ActivationServices => _runtime.Services;
 
     /// <summary>Completes when the activation has left the catalog.</summary>
-    public Task Deactivated => _deactivated.Task;
+    public Task Deactivated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _gone ? Task.CompletedTask : (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
 
     public ActivationState State
     {
@@ -192,7 +217,7 @@ internal sealed partial class ActivationData : IGrainContext
                 return timer;
             }
 
-            _timers.Add(timer);
+            (_timers ??= []).Add(timer);
         }
 
         timer.Start();
@@ -201,7 +226,7 @@ internal sealed partial class ActivationData : IGrainContext
 
     internal void RemoveTimer(GrainTimer timer)
     {
-        lock (_lock) { _timers.Remove(timer); }
+        lock (_lock) { _timers?.Remove(timer); }
     }
 
     /// <summary>

@@ -3,9 +3,10 @@ namespace Conduit.Runtime.Scheduling;
 /// <summary>
 /// The FIFO of one activation's tasks. A lock and a <see cref="Queue{T}"/> rather than a ConcurrentQueue: there is one
 /// per activation and per observer, mostly idle, and a ConcurrentQueue's first segment alone takes about 600 bytes,
-/// where an empty <see cref="Queue{T}"/> holds no array and grows only as far as the activation's backlog does.
+/// where an empty <see cref="Queue{T}"/> holds no array and grows only as far as the activation's backlog does. A
+/// struct, kept inline in its scheduler: one object less per activation.
 /// </summary>
-internal sealed class TaskQueue
+internal readonly struct TaskQueue()
 {
     private readonly Queue<Task> _tasks = new(); // also the lock (one object less per activation)
 
