@@ -88,10 +88,15 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
 
         var killedAt = Stopwatch.GetTimestamp();
         await victim.KillAsync();
+        var killTook = Stopwatch.GetElapsedTime(killedAt);
 
         var answered = new ConcurrentDictionary<string, TimeSpan>();
+        var longestCall = TimeSpan.Zero;
+        var rounds = 0;
+        var unavailable = 0;
         while (answered.Count < victimKeys.Count && Stopwatch.GetElapsedTime(killedAt) < TimeSpan.FromSeconds(15))
         {
+            rounds++;
             await Task.WhenAll(victimKeys.Where(k => !answered.ContainsKey(k)).Select(async k =>
             {
                 var started = Stopwatch.GetTimestamp();
@@ -102,16 +107,27 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
                 }
                 catch (SiloUnavailableException)
                 {
+                    Interlocked.Increment(ref unavailable);
                 }
 
-                Assert.True(Stopwatch.GetElapsedTime(started) < TestCluster.ResponseTimeout, "a caller waited past its response timeout");
+                var took = Stopwatch.GetElapsedTime(started);
+                lock (answered)
+                {
+                    longestCall = took > longestCall ? took : longestCall;
+                }
+
+                Assert.True(took < TestCluster.ResponseTimeout, "a caller waited past its response timeout");
             }));
             await Task.Delay(50);
         }
 
         Assert.Equal(victimKeys.Count, answered.Count);
         var slowest = answered.Values.Max();
-        Assert.True(slowest < TestCluster.DeathTimeout * 3, $"last grain answered {slowest} after the kill (death timeout {TestCluster.DeathTimeout})");
+        // What went on is in the message, should this ever fail: the bound is about detection, not about this machine.
+        Assert.True(
+            slowest < TestCluster.DeathTimeout * 3,
+            $"last grain answered {slowest} after the kill (death timeout {TestCluster.DeathTimeout}); the kill took {killTook}, " +
+            $"the longest single call {longestCall}, {rounds} rounds of calls, {unavailable} answered SiloUnavailable");
         Assert.All(victimKeys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
         var dead = (await new RedisMembershipTable(await redis.ConnectAsync(cluster.ClusterId)).ReadAllAsync(default)).Find(victim.Address);
         Assert.Equal(SiloStatus.Dead, dead!.Status);
