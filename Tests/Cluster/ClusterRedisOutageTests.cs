@@ -11,6 +11,26 @@ namespace Conduit.Tests.Cluster;
 /// <summary>Issue 3: redis-server stopped and started again mid-test, with its data and empty.</summary>
 public sealed class ClusterRedisOutageTests
 {
+    [Fact]
+    public async Task SiloStarting_WhileRedisDoesNotAnswerForAMoment_WaitsItOutAndJoins()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        await using var cluster = await TestCluster.StartAsync(1, server);
+
+        // Redis holds every client's writes (scripts included) for 2.5 s, longer than the 1 s operation timeout of test
+        // silos, while it still answers the new silo's connection handshake: its first membership writes time out, and
+        // it must retry rather than fail its start.
+        Assert.Equal("+OK", await server.CommandAsync("CLIENT PAUSE 2500 WRITE"));
+        var started = Stopwatch.GetTimestamp();
+        var joining = await cluster.StartSiloAsync();
+        Assert.True(Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(1), $"joined after {Stopwatch.GetElapsedTime(started)}: Redis was not paused");
+
+        await using var redis = await RedisConnection.ConnectAsync(server.ConnectionString, cluster.ClusterId, TimeSpan.FromSeconds(5));
+        var rows = (await new RedisMembershipTable(redis).ReadAllAsync(default)).Entries;
+        Assert.Equal(SiloStatus.Active, rows.Single(e => e.Silo == joining.Address).Status);
+        Assert.Equal(2, rows.Count(e => e.Status == SiloStatus.Active));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -28,6 +28,7 @@ internal sealed partial class ClusterSiloService(
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : IHostedService
 {
+    private static readonly TimeSpan JoinRetryDelay = TimeSpan.FromMilliseconds(100);
     private static long _lastGeneration;
     private readonly ILogger _logger = loggerFactory.CreateLogger<ClusterSiloService>();
     private MembershipAgent? _agent;
@@ -66,10 +67,33 @@ internal sealed partial class ClusterSiloService(
         _agent.ViewChanged += router.OnViewChanged;
         _agent.RowRestored += OnRowRestored;
         _agent.DeclaredDead += OnDeclaredDead;
-        await _agent.SetStatusAsync(SiloStatus.Joining, cancellationToken);
-        await _agent.SetStatusAsync(SiloStatus.Active, cancellationToken);
+        await JoinAsync(SiloStatus.Joining, cancellationToken);
+        await JoinAsync(SiloStatus.Active, cancellationToken);
         _agent.Start();
         LogJoined(_logger, Address.ToString(), o.ClusterId);
+    }
+
+    /// <summary>
+    /// Writes this silo's row with <paramref name="status"/> at start-up. A Redis that is connected but does not answer
+    /// for a moment (a blip, a server under load) is waited out, for as long as the first connection may take
+    /// (<see cref="RedisConnection.StartupWait"/>), instead of failing the silo's start at the first refusal.
+    /// </summary>
+    private async Task JoinAsync(SiloStatus status, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await _agent!.SetStatusAsync(status, cancellationToken);
+                return;
+            }
+            catch (RedisUnavailableException e) when (time.GetElapsedTime(started) < RedisConnection.StartupWait)
+            {
+                LogJoinRetry(_logger, status.ToString(), e.Message);
+                await Task.Delay(JoinRetryDelay, time, cancellationToken);
+            }
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -171,6 +195,9 @@ internal sealed partial class ClusterSiloService(
         router.Kill();
         lifetime.StopApplication();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining the cluster ({Status}) found Redis unavailable, retrying: {Reason}")]
+    private static partial void LogJoinRetry(ILogger logger, string status, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} joined cluster {ClusterId}")]
     private static partial void LogJoined(ILogger logger, string silo, string clusterId);

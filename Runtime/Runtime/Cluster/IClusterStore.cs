@@ -16,7 +16,7 @@ internal sealed class RedisClusterStore(RedisConnectionPool pool) : IClusterStor
     public async Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken)
     {
         var redis = await pool.GetAsync(options.RedisConnectionString, options.ClusterId, options.RedisOperationTimeout);
-        await redis.WaitConnectedAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        await redis.WaitConnectedAsync(RedisConnection.StartupWait, cancellationToken);
         return (new RedisMembershipTable(redis), new RedisGrainDirectory(redis));
     }
 }

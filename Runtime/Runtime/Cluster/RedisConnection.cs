@@ -9,6 +9,9 @@ namespace Conduit.Runtime.Cluster;
 /// </summary>
 internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
+    /// <summary>How long a silo or client waits at start-up for Redis to connect and answer before its start fails.</summary>
+    public static readonly TimeSpan StartupWait = TimeSpan.FromSeconds(10);
+
     private readonly ConnectionMultiplexer _multiplexer;
     private readonly TimeSpan _operationTimeout;
 
