@@ -13,48 +13,40 @@ public sealed class WebSocketSendGateTests
     [Fact]
     public async Task QueuedMessage_WaitsForThePendingDirectWrite_AndLaterDirectWritesGoBehindIt()
     {
-        var stream = new HeldWriteStream();
-        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
-        var gate = new WebSocketSendGate();
-        var completion = new RecordingCompletion();
+        using var rig = new GateRig();
+        rig.Stream.Hold();
+        Assert.Equal(DirectSend.Pending, rig.SendNow("a"));
 
-        stream.Hold();
-        Assert.Equal(DirectSend.Pending, gate.TrySendNow(socket, Utf8("a"), CancellationToken.None, _ => true, completion, out _));
-
-        gate.Queued();
-        var entering = gate.EnterForQueuedAsync().AsTask();
+        rig.Gate.Queued();
+        var entering = rig.Gate.EnterForQueuedAsync().AsTask();
         Assert.False(entering.IsCompleted);
-        Assert.Equal(DirectSend.Queue, gate.TrySendNow(socket, Utf8("too early"), CancellationToken.None, _ => true, completion, out _));
+        Assert.Equal(DirectSend.Queue, rig.SendNow("too early"));
 
-        stream.Release();
+        rig.Stream.Release();
         await entering.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal([null], await completion.Calls.Reader.ReadAllAsync().Take(1).ToArrayAsync());
+        Assert.Null(await rig.Completion.Calls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
 
         // The loop owns the socket now: direct writes wait until it gives it back.
-        Assert.Equal(DirectSend.Queue, gate.TrySendNow(socket, Utf8("still too early"), CancellationToken.None, _ => true, completion, out _));
-        await socket.SendAsync(Utf8("b"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        gate.Exit();
+        Assert.Equal(DirectSend.Queue, rig.SendNow("still too early"));
+        await rig.Socket.SendAsync(Utf8("b"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        rig.Gate.Exit();
 
-        Assert.Equal(DirectSend.Written, gate.TrySendNow(socket, Utf8("c"), CancellationToken.None, _ => true, completion, out _));
-        Assert.Equal(["a", "b", "c"], stream.Payloads());
+        Assert.Equal(DirectSend.Written, rig.SendNow("c"));
+        Assert.Equal(["a", "b", "c"], rig.Stream.Payloads());
     }
 
     [Fact]
     public async Task PendingDirectWriteThatFails_ReportsTheFailure_AndFreesTheSocket()
     {
-        var stream = new HeldWriteStream();
-        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
-        var gate = new WebSocketSendGate();
-        var completion = new RecordingCompletion();
+        using var rig = new GateRig();
+        rig.Stream.Hold();
+        Assert.Equal(DirectSend.Pending, rig.SendNow("a"));
+        rig.Stream.Fail(new IOException("peer gone"));
 
-        stream.Hold();
-        Assert.Equal(DirectSend.Pending, gate.TrySendNow(socket, Utf8("a"), CancellationToken.None, e => e is WebSocketException or IOException, completion, out _));
-        stream.Fail(new IOException("peer gone"));
-
-        var failure = await completion.Calls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var failure = await rig.Completion.Calls.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(failure is WebSocketException or IOException, failure?.ToString());
-        await gate.EnterAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // given back despite the failure
-        gate.Exit();
+        await rig.Gate.EnterAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // given back despite the failure
+        rig.Gate.Exit();
     }
 
     [Fact]
@@ -62,18 +54,15 @@ public sealed class WebSocketSendGateTests
     {
         // Two threads write directly while the loop takes the socket 5,000 times; a lost wake-up would leave the loop
         // waiting for good. Every fourth write completes asynchronously, so direct writes are often still pending.
-        var stream = new HeldWriteStream { YieldEvery = 4 };
-        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true });
-        var gate = new WebSocketSendGate();
-        var completion = new RecordingCompletion();
+        using var rig = new GateRig(yieldEvery: 4);
+        var gate = rig.Gate;
         using var stop = new CancellationTokenSource();
-        var message = Utf8("x");
         var direct = 0;
         var writers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
             {
-                if (gate.TrySendNow(socket, message, CancellationToken.None, _ => false, completion, out _) != DirectSend.Queue)
+                if (rig.SendNow("x") != DirectSend.Queue)
                 {
                     Interlocked.Increment(ref direct);
                 }
@@ -97,6 +86,29 @@ public sealed class WebSocketSendGateTests
     }
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    /// <summary>A gate over a server-side WebSocket on a <see cref="HeldWriteStream"/>, with a recording completion.</summary>
+    private sealed class GateRig : IDisposable
+    {
+        public GateRig(int yieldEvery = 0)
+        {
+            Stream = new HeldWriteStream { YieldEvery = yieldEvery };
+            Socket = WebSocket.CreateFromStream(Stream, new WebSocketCreationOptions { IsServer = true });
+        }
+
+        public HeldWriteStream Stream { get; }
+
+        public WebSocket Socket { get; }
+
+        public WebSocketSendGate Gate { get; } = new();
+
+        public RecordingCompletion Completion { get; } = new();
+
+        public DirectSend SendNow(string text)
+            => Gate.TrySendNow(Socket, Utf8(text), CancellationToken.None, e => e is WebSocketException or IOException, Completion, out _);
+
+        public void Dispose() => Socket.Dispose();
+    }
 
     private sealed class RecordingCompletion : IDirectSendCompletion
     {
