@@ -47,7 +47,8 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
 
     // Most sockets are idle most of the time, so what a session only needs now and then is made when it is needed:
     // the receive loop's task doubles as its end signal, the run's task as the session's completion, and the two
-    // waits below exist only while someone waits. The lifetime is checked by the registry's sweep, not a timer each.
+    // waits below exist only while someone waits. The lifetime is checked by one sweep over all sessions
+    // (SessionLifetimeService), not by a timer each.
     private Task? _receiving;
     private TaskCompletionSource? _slotFreed; // the receive loop waits for an in-flight slot
     private TaskCompletionSource? _inFlightDrained; // the end of the run waits for the last answers
