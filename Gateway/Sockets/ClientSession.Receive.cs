@@ -6,6 +6,7 @@ using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;
 using Conduit.Grains;
+using Conduit.Grains.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Conduit.Gateway.Sockets;
@@ -184,7 +185,7 @@ internal sealed partial class ClientSession
         Interlocked.Decrement(ref _metrics.InFlight);
         Interlocked.Decrement(ref _pool.InFlight);
         var left = Interlocked.Decrement(ref _inFlight);
-        Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
+        _slotFreed.Wake();
         if (left == 0)
         {
             if (IsClosing)
@@ -192,27 +193,22 @@ internal sealed partial class ClientSession
                 _queue.Wake();
             }
 
-            Volatile.Read(ref _inFlightDrained)?.TrySetResult();
+            _inFlightDrained.Wake();
         }
     }
 
-    /// <summary>
-    /// Waits until fewer than <see cref="GatewayOptions.MaxInFlightPerSocket"/> requests are in flight. The waiter is
-    /// published before the count is read again and a forward reads the waiter after its decrement (both with full
-    /// fences), so either this loop sees the free slot or that forward sees the waiter.
-    /// </summary>
+    /// <summary>Waits until fewer than <see cref="GatewayOptions.MaxInFlightPerSocket"/> requests are in flight.</summary>
     private async Task WaitForSlotAsync()
     {
         while (true)
         {
-            var freed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.Exchange(ref _slotFreed, freed);
+            var freed = _slotFreed.Arm();
             if (Volatile.Read(ref _inFlight) < _options.MaxInFlightPerSocket)
             {
                 return;
             }
 
-            await freed.Task;
+            await freed;
         }
     }
 

@@ -205,10 +205,7 @@ internal sealed partial class ClientSession
             return;
         }
 
-        // Published before the count is read again; the forward that ends the last request reads it after its
-        // decrement (both with full fences), so one of the two sees the other.
-        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Exchange(ref _inFlightDrained, drained);
+        var drained = _inFlightDrained.Arm();
         if (Volatile.Read(ref _inFlight) == 0)
         {
             return;
@@ -217,7 +214,7 @@ internal sealed partial class ClientSession
         try
         {
             // Answers of a socket that is gone only need to finish, not to be sent.
-            await drained.Task.WaitAsync(_options.DrainTimeout, _time);
+            await drained.WaitAsync(_options.DrainTimeout, _time);
         }
         catch (TimeoutException)
         {

@@ -50,8 +50,8 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
     // waits below exist only while someone waits. The lifetime is checked by one sweep over all sessions
     // (SessionLifetimeService), not by a timer each.
     private Task? _receiving;
-    private TaskCompletionSource? _slotFreed; // the receive loop waits for an in-flight slot
-    private TaskCompletionSource? _inFlightDrained; // the end of the run waits for the last answers
+    private WakeSignal _slotFreed; // the receive loop waits for an in-flight slot
+    private WakeSignal _inFlightDrained; // the end of the run waits for the last answers
     private long _startedAt;
     private int _lifetimeReached;
     private int _inFlight;
@@ -117,8 +117,8 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
     /// </summary>
     public void CheckLifetime(long now)
     {
-        var started = Volatile.Read(ref _startedAt);
-        if (started != 0 && _time.GetElapsedTime(started, now) >= Info.Lifetime && Interlocked.Exchange(ref _lifetimeReached, 1) == 0)
+        // Only started sessions are registered, so the start time is set.
+        if (_time.GetElapsedTime(Volatile.Read(ref _startedAt), now) >= Info.Lifetime && Interlocked.Exchange(ref _lifetimeReached, 1) == 0)
         {
             Interlocked.Increment(ref _metrics.LifetimeExpired);
             RequestClose(ClosePolicy, "maximum socket lifetime reached", flush: true);

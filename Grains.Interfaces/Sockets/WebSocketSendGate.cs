@@ -16,7 +16,7 @@ public sealed class WebSocketSendGate
 {
     private int _held; // 1 while a write owns the socket
     private int _waiting; // queued messages that do not own the socket yet
-    private TaskCompletionSource? _loopWaiter; // the loop waiting for a direct write to finish
+    private WakeSignal _exited; // the loop waiting for a direct write to finish
 
     /// <summary>A message went into the owner's queue: direct writes wait until the loop has taken it.</summary>
     public void Queued() => Interlocked.Increment(ref _waiting);
@@ -38,10 +38,8 @@ public sealed class WebSocketSendGate
     /// <summary>Gives the socket back after <see cref="EnterForQueuedAsync"/> or <see cref="EnterAsync"/>.</summary>
     public void Exit()
     {
-        // Both sides fence fully: the loop publishes its waiter and then tries again; an exit frees the socket and then
-        // reads the waiter. So either the loop gets the socket or the exit wakes it.
         Interlocked.Exchange(ref _held, 0);
-        Interlocked.Exchange(ref _loopWaiter, null)?.TrySetResult();
+        _exited.Wake();
     }
 
     /// <summary>
@@ -88,14 +86,13 @@ public sealed class WebSocketSendGate
     {
         while (true)
         {
-            var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.Exchange(ref _loopWaiter, exited);
+            var exited = _exited.Arm();
             if (TryEnter())
             {
                 return;
             }
 
-            await exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await exited.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
