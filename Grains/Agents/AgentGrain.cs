@@ -135,19 +135,18 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         if (_dedup.TryGet(id, now, out var seen))
         {
             LogDuplicate(_logger, _key, id);
-            return await seen.ResponseAsync();
+            return await seen;
         }
 
         var forwarding = ForwardAsync(utf8, id);
-        var entry = new DedupEntry(id, forwarding, now);
-        _dedup.Add(entry, now);
+        var entry = _dedup.Add(id, forwarding, now);
         if (!_dedup.IsEmpty)
         {
             _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
         }
 
         var result = await forwarding;
-        _dedup.Completed(entry, result);
+        _dedup.Completed(entry, result, _time.GetUtcNow());
         return result.Response;
     }
 

@@ -4,83 +4,99 @@ namespace Conduit.Grains.Agents;
 
 /// <summary>
 /// One agent's memory of request ids (DESIGN section 5): a repeated id within the window joins the request in
-/// flight or gets the cached response. Bounded in time and in count: ids are forgotten oldest first, when they
-/// leave the window or when more than <see cref="AgentOptions.DedupMaxEntries"/> are remembered, but never while
-/// their request is still in flight (those are bounded by the agent's in-flight requests). Large responses are
-/// shared while in flight but not kept. Its collections are made with the first id: an agent whose socket is idle
-/// has never sent one. Not thread-safe: it lives inside one grain's turns.
+/// flight or gets the cached response. Bounded in time and in count: answered ids are forgotten oldest first (in the
+/// order they were answered), when they leave the window or when more than <see cref="AgentOptions.DedupMaxEntries"/>
+/// ids are remembered; ids in flight are never forgotten (they are bounded by the agent's in-flight requests). Large
+/// responses are shared while in flight but not kept. The requests in flight are objects (a duplicate awaits their
+/// task); answered ids are kept in <see cref="AnsweredIds"/>, without an object per id. Both parts are made with
+/// their first id and let go once empty, so an agent whose socket is idle holds neither. Not thread-safe: it lives
+/// inside one grain's turns.
 /// </summary>
 internal sealed class DedupCache(AgentOptions options)
 {
     private readonly bool _enabled = options.DedupMaxEntries > 0 && options.DedupWindow > TimeSpan.Zero;
-    private Dictionary<string, DedupEntry>? _entries;
-    private Queue<DedupEntry>? _arrivals;
+    private Dictionary<string, DedupEntry>? _inFlight;
+    private AnsweredIds? _answered;
 
-    /// <summary>Ids remembered now.</summary>
-    public int Count => _entries?.Count ?? 0;
+    /// <summary>Ids remembered now, in flight or answered.</summary>
+    public int Count => (_inFlight?.Count ?? 0) + (_answered?.Count ?? 0);
 
-    /// <summary>
-    /// Whether nothing is held, not even ids already forgotten that still wait for their turn to leave the arrival
-    /// order. The collections are let go then, so an agent that once was busy shrinks back when it goes quiet.
-    /// </summary>
-    public bool IsEmpty => _arrivals is null;
+    /// <summary>Whether nothing is held: the collections are let go then, so an agent that once was busy shrinks back when it goes quiet.</summary>
+    public bool IsEmpty => _inFlight is null && _answered is null;
 
-    /// <summary>The entry of <paramref name="id"/> if it arrived within the window.</summary>
-    public bool TryGet(string id, DateTimeOffset now, out DedupEntry entry)
+    /// <summary>The response to <paramref name="id"/> if it arrived within the window: its request's, or the one remembered.</summary>
+    public bool TryGet(string id, DateTimeOffset now, out ValueTask<string?> response)
     {
-        entry = null!;
-        return _entries is not null && _entries.TryGetValue(id, out entry!) && now - entry.SeenAt < options.DedupWindow;
+        if (_inFlight is not null && _inFlight.TryGetValue(id, out var running) && now - running.SeenAt < options.DedupWindow)
+        {
+            response = running.ResponseAsync();
+            return true;
+        }
+
+        if (_answered is not null && _answered.TryGet(AnsweredIds.Hash(id), id, (now - options.DedupWindow).UtcTicks, out var answer))
+        {
+            response = ValueTask.FromResult(answer);
+            return true;
+        }
+
+        response = default;
+        return false;
     }
 
-    /// <summary>Remembers a request that was just forwarded, and forgets what the bounds say to forget.</summary>
-    public void Add(DedupEntry entry, DateTimeOffset now)
+    /// <summary>Remembers a request that was just forwarded (null when de-duplication is off), and forgets what the bounds say to forget.</summary>
+    public DedupEntry? Add(string id, Task<ForwardResult> running, DateTimeOffset now)
     {
         if (!_enabled)
+        {
+            return null;
+        }
+
+        var entry = new DedupEntry(id, running, now);
+        (_inFlight ??= new Dictionary<string, DedupEntry>(StringComparer.Ordinal))[id] = entry;
+        Trim(now);
+        return entry;
+    }
+
+    /// <summary>Called with the outcome of <paramref name="entry"/>: keeps its answer if it may and should be served again.</summary>
+    public void Completed(DedupEntry? entry, ForwardResult result, DateTimeOffset now)
+    {
+        // A later request may have reused the id (this one left the window while in flight): only its own entry goes.
+        if (entry is null || _inFlight is null || !_inFlight.TryGetValue(entry.Id, out var current) || !ReferenceEquals(current, entry))
         {
             return;
         }
 
-        (_entries ??= new Dictionary<string, DedupEntry>(StringComparer.Ordinal))[entry.Id] = entry;
-        (_arrivals ??= new Queue<DedupEntry>()).Enqueue(entry);
-        Trim(now);
-    }
-
-    /// <summary>Called with the outcome of <paramref name="entry"/>: drops it if it may not or should not be served again.</summary>
-    public void Completed(DedupEntry entry, ForwardResult result)
-    {
-        entry.Keep(result.Response);
-        if (!result.Cacheable || IsTooLarge(result.Response))
+        _inFlight.Remove(entry.Id);
+        if (_inFlight.Count == 0)
         {
-            Forget(entry);
+            _inFlight = null;
         }
+
+        if (result.Cacheable && !IsTooLarge(result.Response))
+        {
+            (_answered ??= new AnsweredIds()).Add(AnsweredIds.Hash(entry.Id), entry.Id, result.Response, entry.SeenAt.UtcTicks);
+        }
+
+        Trim(now);
     }
 
     /// <summary>Forgets answered ids that left the window or exceed the count bound, oldest first.</summary>
     public void Trim(DateTimeOffset now)
     {
-        while (_arrivals is not null
-               && _arrivals.TryPeek(out var oldest)
-               && (_arrivals.Count > options.DedupMaxEntries || now - oldest.SeenAt >= options.DedupWindow)
-               && oldest.IsCompleted)
+        if (_answered is null)
         {
-            _arrivals.Dequeue();
-            Forget(oldest);
+            return;
         }
 
-        if (_arrivals is { Count: 0 })
+        var cutoff = (now - options.DedupWindow).UtcTicks;
+        while (_answered.Count > 0 && (Count > options.DedupMaxEntries || _answered.OldestSeenAt <= cutoff))
         {
-            // Every id that is still remembered is also in the arrival order, so none is left either.
-            _arrivals = null;
-            _entries = null;
+            _answered.RemoveOldest();
         }
-    }
 
-    private void Forget(DedupEntry entry)
-    {
-        // A later request may have reused the id: only its own entry goes.
-        if (_entries is not null && _entries.TryGetValue(entry.Id, out var current) && ReferenceEquals(current, entry))
+        if (_answered.Count == 0)
         {
-            _entries.Remove(entry.Id);
+            _answered = null;
         }
     }
 

@@ -6,8 +6,19 @@ public sealed class DedupCacheTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static DedupEntry Answered(string id, DateTimeOffset at, string response = "{}")
-        => new(id, Task.FromResult(new ForwardResult(response, true)), at);
+    /// <summary>Forwards <paramref name="id"/> and has it answered at once.</summary>
+    private static void Answer(DedupCache cache, string id, DateTimeOffset at, string? response = "{}", bool cacheable = true)
+    {
+        var result = new ForwardResult(response, cacheable);
+        cache.Completed(cache.Add(id, Task.FromResult(result), at), result, at);
+    }
+
+    private static async Task<string?> Cached(DedupCache cache, string id, DateTimeOffset at)
+    {
+        Assert.True(cache.TryGet(id, at, out var response), $"id {id} should be remembered");
+        Assert.True(response.IsCompleted);
+        return await response;
+    }
 
     [Fact]
     public void Add_BeyondMaxEntries_ForgetsOldestAnsweredFirst()
@@ -15,7 +26,7 @@ public sealed class DedupCacheTests
         var cache = new DedupCache(new AgentOptions { DedupMaxEntries = 3 });
         for (var i = 1; i <= 5; i++)
         {
-            cache.Add(Answered(i.ToString(), T0), T0);
+            Answer(cache, i.ToString(), T0);
         }
 
         Assert.Equal(3, cache.Count);
@@ -26,31 +37,36 @@ public sealed class DedupCacheTests
     }
 
     [Fact]
-    public async Task Add_OldestStillInFlight_KeptUntilAnswered()
+    public async Task Add_InFlight_NeverForgottenBeforeItsAnswer_AndADuplicateJoinsIt()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxEntries = 1 });
         var running = new TaskCompletionSource<ForwardResult>();
-        cache.Add(new DedupEntry("slow", running.Task, T0), T0);
-        cache.Add(Answered("fast", T0), T0);
+        var slow = cache.Add("slow", running.Task, T0);
 
-        // A duplicate of the request in flight must still join it.
+        // The bound makes room by forgetting answered ids only: the one in flight stays.
+        Answer(cache, "fast", T0);
+        Assert.Equal(1, cache.Count);
+        Assert.False(cache.TryGet("fast", T0, out _));
+
         Assert.True(cache.TryGet("slow", T0, out var joined));
-        var duplicate = joined.ResponseAsync();
-        Assert.False(duplicate.IsCompleted);
-        Assert.Equal(2, cache.Count);
+        Assert.False(joined.IsCompleted);
+        var result = new ForwardResult("""{"late":1}""", true);
+        running.SetResult(result);
+        Assert.Equal("""{"late":1}""", await joined);
 
-        running.SetResult(new ForwardResult("""{"late":1}""", true));
-        Assert.Equal("""{"late":1}""", await duplicate);
-        cache.Add(Answered("third", T0), T0);
+        cache.Completed(slow, result, T0);
+        Assert.Equal("""{"late":1}""", await Cached(cache, "slow", T0));
+        Answer(cache, "third", T0);
         Assert.Equal(1, cache.Count);
         Assert.True(cache.TryGet("third", T0, out _));
+        Assert.False(cache.TryGet("slow", T0, out _));
     }
 
     [Fact]
     public async Task Completed_Answered_KeepsTheResponseAndLetsTheRequestGo()
     {
         var cache = new DedupCache(new AgentOptions());
-        var (entry, request) = AddAnswered(cache, "kept");
+        var request = AddAnswered(cache, "kept");
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -58,30 +74,25 @@ public sealed class DedupCacheTests
 
         // The forwarding task (with the request it carried) is collectable; the answer is still served.
         Assert.False(request.IsAlive);
-        Assert.True(cache.TryGet("kept", T0, out var found));
-        Assert.Same(entry, found);
-        var response = found.ResponseAsync();
-        Assert.True(response.IsCompleted);
-        Assert.Equal("""{"id":"kept"}""", await response);
+        Assert.Equal("""{"id":"kept"}""", await Cached(cache, "kept", T0));
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static (DedupEntry Entry, WeakReference Request) AddAnswered(DedupCache cache, string id)
+    private static WeakReference AddAnswered(DedupCache cache, string id)
     {
         var running = new TaskCompletionSource<ForwardResult>();
-        var entry = new DedupEntry(id, running.Task, T0);
-        cache.Add(entry, T0);
+        var entry = cache.Add(id, running.Task, T0);
         running.SetResult(new ForwardResult($$"""{"id":"{{id}}"}""", true));
-        cache.Completed(entry, running.Task.Result);
-        return (entry, new WeakReference(running.Task));
+        cache.Completed(entry, running.Task.Result, T0);
+        return new WeakReference(running.Task);
     }
 
     [Fact]
     public void Trim_AfterWindow_ForgetsAndTryGetMissesAtTheEdge()
     {
         var cache = new DedupCache(new AgentOptions { DedupWindow = TimeSpan.FromSeconds(300) });
-        cache.Add(Answered("a", T0), T0);
-        cache.Add(Answered("b", T0.AddSeconds(100)), T0.AddSeconds(100));
+        Answer(cache, "a", T0);
+        Answer(cache, "b", T0.AddSeconds(100));
 
         Assert.True(cache.TryGet("a", T0.AddSeconds(299), out _));
         Assert.False(cache.TryGet("a", T0.AddSeconds(300), out _));
@@ -96,10 +107,8 @@ public sealed class DedupCacheTests
     {
         var cache = new DedupCache(new AgentOptions { DedupWindow = TimeSpan.FromSeconds(300) });
         Assert.True(cache.IsEmpty); // nothing is allocated before the first id
-        var error = Answered("error", T0);
-        cache.Add(error, T0);
-        cache.Add(Answered("kept", T0), T0);
-        cache.Completed(error, new ForwardResult("{}", Cacheable: false));
+        Answer(cache, "error", T0, cacheable: false);
+        Answer(cache, "kept", T0);
 
         cache.Trim(T0.AddSeconds(299));
         Assert.Equal(1, cache.Count);
@@ -109,7 +118,7 @@ public sealed class DedupCacheTests
         Assert.Equal(0, cache.Count);
         Assert.True(cache.IsEmpty);
 
-        cache.Add(Answered("again", T0.AddSeconds(400)), T0.AddSeconds(400));
+        Answer(cache, "again", T0.AddSeconds(400));
         Assert.True(cache.TryGet("again", T0.AddSeconds(400), out _));
         Assert.False(cache.TryGet("kept", T0.AddSeconds(400), out _));
     }
@@ -118,39 +127,76 @@ public sealed class DedupCacheTests
     public void Completed_NotCacheableOrTooLarge_Forgotten()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxResponseBytes = 10 });
-        var error = Answered("error", T0);
-        var big = Answered("big", T0);
-        var multiByte = Answered("multi", T0);
-        var fits = Answered("fits", T0);
-        foreach (var entry in new[] { error, big, multiByte, fits })
-        {
-            cache.Add(entry, T0);
-        }
-
-        cache.Completed(error, new ForwardResult("{}", Cacheable: false));
-        cache.Completed(big, new ForwardResult(new string('x', 11), true));
-        cache.Completed(multiByte, new ForwardResult("ééééé\"", true)); // 6 chars, 11 UTF-8 bytes
-        cache.Completed(fits, new ForwardResult("éééé\"x", true)); // 6 chars, 10 UTF-8 bytes
+        Answer(cache, "error", T0, "{}", cacheable: false);
+        Answer(cache, "big", T0, new string('x', 11));
+        Answer(cache, "multi", T0, "ééééé\""); // 6 chars, 11 UTF-8 bytes
+        Answer(cache, "fits", T0, "éééé\"x"); // 6 chars, 10 UTF-8 bytes
 
         Assert.False(cache.TryGet("error", T0, out _));
         Assert.False(cache.TryGet("big", T0, out _));
         Assert.False(cache.TryGet("multi", T0, out _));
         Assert.True(cache.TryGet("fits", T0, out _));
+        Assert.Equal(1, cache.Count);
     }
 
     [Fact]
-    public void Completed_IdReusedLater_KeepsTheNewerEntry()
+    public async Task Completed_IdReusedLater_KeepsTheNewerEntry()
     {
         var cache = new DedupCache(new AgentOptions());
-        var first = Answered("same", T0);
-        cache.Add(first, T0);
-        var second = Answered("same", T0.AddSeconds(301));
-        cache.Add(second, T0.AddSeconds(301));
+        var first = cache.Add("same", new TaskCompletionSource<ForwardResult>().Task, T0);
+        var secondRunning = new TaskCompletionSource<ForwardResult>();
+        var second = cache.Add("same", secondRunning.Task, T0.AddSeconds(301));
 
-        cache.Completed(first, new ForwardResult("{}", Cacheable: false));
+        cache.Completed(first, new ForwardResult("""{"first":1}""", true), T0.AddSeconds(301));
+        Assert.True(cache.TryGet("same", T0.AddSeconds(301), out var joined));
+        Assert.False(joined.IsCompleted); // the newer request's, still in flight
 
-        Assert.True(cache.TryGet("same", T0.AddSeconds(301), out var kept));
-        Assert.Same(second, kept);
+        var result = new ForwardResult("""{"second":2}""", true);
+        secondRunning.SetResult(result);
+        cache.Completed(second, result, T0.AddSeconds(301));
+        Assert.Equal("""{"second":2}""", await Cached(cache, "same", T0.AddSeconds(301)));
+    }
+
+    [Fact]
+    public async Task Answered_IdRememberedAgainAfterTheWindow_TheNewerAnswerKeptWhenTheOlderGoes()
+    {
+        var cache = new DedupCache(new AgentOptions());
+        var slow = cache.Add("same", new TaskCompletionSource<ForwardResult>().Task, T0);
+        Answer(cache, "quick", T0.AddSeconds(1));
+        cache.Completed(slow, new ForwardResult("""{"old":1}""", true), T0.AddSeconds(5)); // answered after "quick"
+
+        // Past the window the old answer is not served; it is still held, behind "quick", when the id is answered again.
+        var later = T0.AddSeconds(300.5);
+        Assert.False(cache.TryGet("same", later, out _));
+        Answer(cache, "same", later, """{"new":2}""");
+        Assert.Equal(3, cache.Count);
+
+        cache.Trim(T0.AddSeconds(301.5)); // "quick" and the old answer go; the new one stays
+        Assert.Equal(1, cache.Count);
+        Assert.Equal("""{"new":2}""", await Cached(cache, "same", T0.AddSeconds(302)));
+    }
+
+    [Fact]
+    public async Task Answered_ManyIdsThroughManyChunks_EachServesItsOwnResponse()
+    {
+        // Ids of every shape, responses from empty to larger than a chunk, and a null response; far more ids than the
+        // bound, so that chunks are filled, let go and made again many times over.
+        var cache = new DedupCache(new AgentOptions { DedupMaxEntries = 50 });
+        string? Response(int i) => i % 97 == 0 ? null : i % 13 == 0 ? new string('é', 20_000 + i) : $$"""{"jsonrpc":"2.0","id":{{i}},"result":"{{new string('x', i % 40)}}"}""";
+        string Id(int i) => i % 3 == 0 ? i.ToString() : $"\"agent-ü-{i}\"";
+        for (var i = 0; i < 5_000; i++)
+        {
+            Answer(cache, Id(i), T0, Response(i));
+        }
+
+        Assert.Equal(50, cache.Count);
+        for (var i = 4_950; i < 5_000; i++)
+        {
+            Assert.Equal(Response(i), await Cached(cache, Id(i), T0));
+        }
+
+        Assert.False(cache.TryGet(Id(4_949), T0, out _));
+        Assert.False(cache.TryGet(Id(0), T0, out _));
     }
 
     [Theory]
@@ -159,9 +205,10 @@ public sealed class DedupCacheTests
     public void Add_Disabled_RemembersNothing(int maxEntries, int windowSeconds)
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxEntries = maxEntries, DedupWindow = TimeSpan.FromSeconds(windowSeconds) });
-        cache.Add(Answered("a", T0), T0);
+        Answer(cache, "a", T0);
         Assert.Equal(0, cache.Count);
         Assert.False(cache.TryGet("a", T0, out _));
+        Assert.True(cache.IsEmpty);
     }
 
     [Fact]
