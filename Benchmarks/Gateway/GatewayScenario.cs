@@ -79,8 +79,8 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
         var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
         var baseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => direct[i].RoundTripAsync());
-        var measured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => viaGateway[i].RoundTripAsync());
-        var relayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => viaRelay[i].RoundTripAsync());
+        var measured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => viaGateway[i].RoundTripAsync(), silo.CountersAsync);
+        var relayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => viaRelay[i].RoundTripAsync(), relay.CountersAsync);
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
         await DisposeAllAsync(viaRelay);

@@ -6,8 +6,14 @@ namespace Conduit.Benchmarks.Gateway;
 /// <summary>Runs an operation at a fixed total rate from N callers (open loop) and measures its latency.</summary>
 internal static class PacedRunner
 {
-    public static async Task<LoadResult> RunAsync(string name, int callers, double ratePerSecond, TimeSpan duration, Func<int, Task> operation)
+    /// <summary>
+    /// Runs the phase; the result's CPU, work items, allocations and GC pauses are this process's plus those of
+    /// <paramref name="otherProcess"/> when the path has one (as <see cref="InterleavedRunner"/> counts them).
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(string name, int callers, double ratePerSecond, TimeSpan duration, Func<int, Task> operation, Func<Task<ProcessCounters>>? otherProcess = null)
     {
+        var other = otherProcess is null ? default : await otherProcess();
+        var own = ProcessCounters.Current();
         var recorder = new LatencyRecorder();
         var interval = TimeSpan.FromSeconds(callers / ratePerSecond);
         long ops = 0;
@@ -36,6 +42,13 @@ internal static class PacedRunner
             Interlocked.Add(ref ops, local);
         })).ToArray();
         await Task.WhenAll(tasks);
-        return new LoadResult(name, callers, ops, Stopwatch.GetElapsedTime(start), recorder.Percentile(50), recorder.Percentile(99));
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var counters = ProcessCounters.Current().Since(own);
+        if (otherProcess is not null)
+        {
+            counters += (await otherProcess()).Since(other);
+        }
+
+        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99)).WithCounters(counters);
     }
 }

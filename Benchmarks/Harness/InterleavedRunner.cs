@@ -85,12 +85,7 @@ public static class InterleavedRunner
 
         public ProcessCounters Counters { get; set; }
 
-        public LoadResult ToResult(string name, int callers) => new(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99))
-        {
-            CpuPerOperation = Operations == 0 ? null : Counters.Cpu / Operations,
-            WorkItemsPerOperation = Operations == 0 ? null : Counters.WorkItems / (double)Operations,
-            AllocatedBytesPerOperation = Operations == 0 ? null : Counters.AllocatedBytes / (double)Operations,
-            GcPausePercent = Elapsed <= TimeSpan.Zero ? null : 100 * Counters.GcPause / Elapsed,
-        };
+        public LoadResult ToResult(string name, int callers)
+            => new LoadResult(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99)).WithCounters(Counters);
     }
 }

@@ -32,6 +32,15 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
     /// pauses plus the other process's, so it can exceed what either process saw alone).
     /// </summary>
     public double? GcPausePercent { get; init; }
+
+    /// <summary>This result with the per-operation figures of <paramref name="counters"/>, counted over the phase.</summary>
+    public LoadResult WithCounters(ProcessCounters counters) => this with
+    {
+        CpuPerOperation = Operations == 0 ? null : counters.Cpu / Operations,
+        WorkItemsPerOperation = Operations == 0 ? null : counters.WorkItems / (double)Operations,
+        AllocatedBytesPerOperation = Operations == 0 ? null : counters.AllocatedBytes / (double)Operations,
+        GcPausePercent = Elapsed <= TimeSpan.Zero ? null : 100 * counters.GcPause / Elapsed,
+    };
 }
 
 /// <summary>Runs an operation from N concurrent callers for a fixed time and measures it.</summary>
