@@ -183,6 +183,35 @@ public sealed class PoolGrainTests
     }
 
     [Fact]
+    public async Task Rotation_EveryFewRequestsUnderLoad_EveryRequestIsAnswered()
+    {
+        // Connections rotate after 25 requests while 40 agents keep them busy: about 150 rotations, each draining a
+        // connection, closing it and opening another while agents hold leases on it. Not one request may fail for it.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "2", ["MaxConnections"] = "4", ["MaxInFlightPerConnection"] = "16",
+            ["MaxRequestsPerConnection"] = "25", ["AcquireTimeout"] = "00:00:20", ["PreWarming"] = "false",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 2);
+        var agents = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => OpenAgentAsync(host, $"t/rotating-{i}")));
+        var replies = await Task.WhenAll(agents.Select(agent => Task.Run(async () =>
+        {
+            var answers = new List<string>();
+            for (var id = 0; id < 100; id++)
+            {
+                answers.Add((await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
+            }
+
+            return answers;
+        })).ToArray()).WaitAsync(TimeSpan.FromSeconds(90));
+
+        var failures = replies.SelectMany(answers => answers.Where((answer, id) => answer != $$"""{"jsonrpc":"2.0","id":{{id}},"result":[{{id}}]}""")).ToList();
+        Assert.True(failures.Count == 0, $"{failures.Count} of 4,000 requests failed, e.g. {failures.FirstOrDefault()}");
+        Assert.True(host.Upstream.AcceptedSockets >= 100, $"only {host.Upstream.AcceptedSockets} upstream sockets: the connections did not rotate");
+    }
+
+    [Fact]
     public async Task Acquire_PastAcquireTimeout_FailsWith32002AndWaitedMs()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
