@@ -66,11 +66,7 @@ internal sealed class DedupCache(AgentOptions options)
             return;
         }
 
-        _inFlight.Remove(entry.Id);
-        if (_inFlight.Count == 0)
-        {
-            _inFlight = null;
-        }
+        _inFlight.Remove(entry.Id); // kept while answered ids are: an agent with one request at a time would remake it per request
 
         if (result.Cacheable && !IsTooLarge(result.Response))
         {
@@ -83,20 +79,23 @@ internal sealed class DedupCache(AgentOptions options)
     /// <summary>Forgets answered ids that left the window or exceed the count bound, oldest first.</summary>
     public void Trim(DateTimeOffset now)
     {
-        if (_answered is null)
+        if (_answered is not null)
         {
-            return;
+            var cutoff = (now - options.DedupWindow).UtcTicks;
+            while (_answered.Count > 0 && (Count > options.DedupMaxEntries || _answered.OldestSeenAt <= cutoff))
+            {
+                _answered.RemoveOldest();
+            }
+
+            if (_answered.Count == 0)
+            {
+                _answered = null;
+            }
         }
 
-        var cutoff = (now - options.DedupWindow).UtcTicks;
-        while (_answered.Count > 0 && (Count > options.DedupMaxEntries || _answered.OldestSeenAt <= cutoff))
+        if (_answered is null && _inFlight is { Count: 0 })
         {
-            _answered.RemoveOldest();
-        }
-
-        if (_answered.Count == 0)
-        {
-            _answered = null;
+            _inFlight = null;
         }
     }
 
