@@ -26,7 +26,22 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await using var silo = await SiloChildProcess.StartAsync(upstreamUri);
         await using var relay = await BareRelay.StartAsync(upstreamUri);
         output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, bare relay pid {relay.ProcessId}, {Environment.ProcessorCount} cores");
+        try
+        {
+            await MeasureAsync(context, upstreamUri, silo, relay);
+        }
+        catch
+        {
+            // An error answer ends the run; the silo logs warnings and errors, which say why.
+            output.WriteLine("The gateway silo's log (level Warning and above):");
+            output.WriteLine(silo.Output);
+            throw;
+        }
+    }
 
+    private static async Task MeasureAsync(BenchmarkContext context, Uri upstreamUri, SiloChildProcess silo, BareRelay relay)
+    {
+        var output = context.Output;
         // Every path is run once before anything is measured, long enough for the JIT's second tier to finish compiling
         // the hot code of every process (a fresh silo spends most of its first seconds compiling). The measured phases
         // then take the paths in turn, in slices, so that the machine's drifts hit all of them alike.

@@ -56,6 +56,9 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
         return new SiloChildProcess(await SiloProcess.StartAsync("Production", settings, "/health/websocket", TimeSpan.FromSeconds(60)));
     }
 
+    /// <summary>What the silo has written so far (its log, at the level the settings above choose).</summary>
+    public string Output => silo.Output;
+
     /// <summary>Resident set size of the child process, in bytes.</summary>
     public long ResidentBytes() => silo.ResidentBytes();
 
