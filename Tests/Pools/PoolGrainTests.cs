@@ -26,6 +26,19 @@ public sealed class PoolGrainTests
         Assert.True((await pool.GetInfo()).UsableConnections >= count, "connections did not open in time");
     }
 
+    /// <summary>Every agent sends echo requests with ids 0 to <paramref name="count"/> - 1, one after the other; the answers per agent.</summary>
+    private static Task<List<string>[]> EchoFromEachAsync(IAgentGrain[] agents, int count, TimeSpan within)
+        => Task.WhenAll(agents.Select(agent => Task.Run(async () =>
+        {
+            var answers = new List<string>();
+            for (var id = 0; id < count; id++)
+            {
+                answers.Add((await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
+            }
+
+            return answers;
+        }))).WaitAsync(within);
+
     [Fact]
     public async Task GetInfo_UnknownPool_NotConfigured_AcquireFailsWithValue()
     {
@@ -160,16 +173,7 @@ public sealed class PoolGrainTests
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
         await WaitUsableAsync(pool, 1);
         var agents = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => OpenAgentAsync(host, $"t/turnover-{i}")));
-        var replies = await Task.WhenAll(agents.Select(agent => Task.Run(async () =>
-        {
-            var answers = new List<string>();
-            for (var id = 0; id < 40; id++)
-            {
-                answers.Add((await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
-            }
-
-            return answers;
-        })).ToArray()).WaitAsync(TimeSpan.FromSeconds(60));
+        var replies = await EchoFromEachAsync(agents, 40, TimeSpan.FromSeconds(60));
 
         foreach (var answers in replies)
         {
@@ -195,16 +199,7 @@ public sealed class PoolGrainTests
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
         await WaitUsableAsync(pool, 2);
         var agents = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => OpenAgentAsync(host, $"t/rotating-{i}")));
-        var replies = await Task.WhenAll(agents.Select(agent => Task.Run(async () =>
-        {
-            var answers = new List<string>();
-            for (var id = 0; id < 100; id++)
-            {
-                answers.Add((await agent.Send($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":[{{id}}]}"""))!);
-            }
-
-            return answers;
-        })).ToArray()).WaitAsync(TimeSpan.FromSeconds(90));
+        var replies = await EchoFromEachAsync(agents, 100, TimeSpan.FromSeconds(90));
 
         var failures = replies.SelectMany(answers => answers.Where((answer, id) => answer != $$"""{"jsonrpc":"2.0","id":{{id}},"result":[{{id}}]}""")).ToList();
         Assert.True(failures.Count == 0, $"{failures.Count} of 4,000 requests failed, e.g. {failures.FirstOrDefault()}");
