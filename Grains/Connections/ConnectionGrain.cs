@@ -237,10 +237,23 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         catch (Exception e)
         {
             await socket.DisposeAsync();
+            if (DrainedWhileConnecting(generation))
+            {
+                return Report();
+            }
+
             _state = ConnectionState.Failed;
             LogConnectFailed(_logger, _key, _reconnectAttempt, e.Message);
             ScheduleReconnect();
             return Report(connectAttempt: false);
+        }
+
+        if (DrainedWhileConnecting(generation))
+        {
+            // The handshake finished after a drain closed this connection (the grain is reentrant): the pool has
+            // forgotten it, so it must not come back as Ready, and the new socket is not wanted.
+            await socket.CloseAsync("drained while connecting", TimeSpan.FromSeconds(2));
+            return Report();
         }
 
         _socket = socket;
@@ -256,6 +269,8 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         LogConnected(_logger, _key);
         return Report(connectAttempt: true);
     }
+
+    private bool DrainedWhileConnecting(long generation) => _state != ConnectionState.Initializing || generation != _generation;
 
     private void ScheduleReconnect()
     {

@@ -146,6 +146,25 @@ public sealed class ConnectionGrainTests
     }
 
     [Fact]
+    public async Task Drain_WhileConnecting_StaysClosed_AndTheNewSocketIsClosedToo()
+    {
+        // A drain that arrives during the handshake must win: the connect that completes after it may not bring the
+        // connection back to Ready (the pool has already forgotten it and would take a Ready report for a new one).
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1", ["PreWarming"] = "false" });
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1, Wait);
+        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromMilliseconds(500);
+        var connection = host.Grains.GetGrain<IConnectionGrain>("main/connecting-then-drained");
+        var opening = connection.Open();
+        await Eventually.TrueAsync(() => host.Upstream.HandshakeAttempts >= 2, Wait);
+
+        await connection.Drain();
+        var report = await opening.WaitAsync(Wait);
+
+        Assert.Equal(ConnectionState.Closed, report.State);
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1, Wait); // only the pool's own connection is left
+    }
+
+    [Fact]
     public async Task Rotation_AfterMaxRequests_DrainsWithoutCuttingInFlight()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
