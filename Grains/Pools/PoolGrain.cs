@@ -22,6 +22,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly ILogger<PoolGrain> _logger;
     private readonly Random _random;
     private readonly Dictionary<string, PoolConnection> _connections = new(StringComparer.Ordinal);
+    private readonly RecentKeys _closed = new(1024); // connections seen closed lately: a late report may not bring one back
     private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolWaiter> _waiters = new();
     private readonly Queue<PoolLease> _yieldCandidates = new();
@@ -211,7 +212,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 return;
             }
 
-            if (_connections.Count >= _options.MaxConnections || !report.Connection.StartsWith(_name + "/", StringComparison.Ordinal))
+            if (_closed.Contains(report.Connection) || _connections.Count >= _options.MaxConnections || !report.Connection.StartsWith(_name + "/", StringComparison.Ordinal))
             {
                 _ = TrackAsync(GrainFactory.GetGrain<IConnectionGrain>(report.Connection).Drain());
                 return;
@@ -247,6 +248,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             case ConnectionState.Closed:
                 RevokeLeases(connection);
                 _connections.Remove(connection.Key);
+                _closed.Add(connection.Key);
                 return;
             case ConnectionState.Failed:
                 RevokeLeases(connection);

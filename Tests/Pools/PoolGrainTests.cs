@@ -207,6 +207,26 @@ public sealed class PoolGrainTests
     }
 
     [Fact]
+    public async Task Report_LateReadyForAConnectionThePoolClosed_NotAdoptedAndDrained()
+    {
+        // A connection the pool has seen closed may never come back through a late report: adopted, it would be a
+        // connection with no leases that least-connections keeps choosing, and whose every request fails.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["PreWarming"] = "false" });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await WaitUsableAsync(pool, 2);
+        var closed = (await pool.GetConnections())[0];
+        await host.Grains.GetGrain<IConnectionGrain>(closed.Connection).Drain(); // reports Closed to the pool itself
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1 || host.Upstream.AcceptedSockets > 2, Wait);
+        await WaitUsableAsync(pool, 2); // a replacement opens
+        Assert.DoesNotContain(await pool.GetConnections(), c => c.Connection == closed.Connection);
+
+        await pool.Report(closed with { State = ConnectionState.Ready, InFlight = 0 });
+
+        Assert.DoesNotContain(await pool.GetConnections(), c => c.Connection == closed.Connection);
+        Assert.Equal(2, (await pool.GetInfo()).UsableConnections);
+    }
+
+    [Fact]
     public async Task Acquire_PastAcquireTimeout_FailsWith32002AndWaitedMs()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
