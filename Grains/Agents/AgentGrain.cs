@@ -146,7 +146,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         var result = await forwarding;
-        _dedup.Completed(entry, result, _time.GetUtcNow());
+        _dedup.Completed(entry, result, now);
         return result.Response;
     }
 

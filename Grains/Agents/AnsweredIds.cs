@@ -34,20 +34,27 @@ internal sealed class AnsweredIds
     public long OldestSeenAt => _records[_head].SeenAt;
 
     /// <summary>A 64-bit hash of an id: two independent per-process randomized 32-bit hashes, so ids cannot be chosen to collide.</summary>
-    public static ulong Hash(string id)
+    private static ulong Hash(string id)
     {
         var second = new HashCode();
         second.AddBytes(MemoryMarshal.AsBytes(id.AsSpan()));
         return ((ulong)(uint)id.GetHashCode() << 32) | (uint)second.ToHashCode();
     }
 
-    /// <summary>Remembers <paramref name="response"/> (null for none) as the answer to <paramref name="id"/>.</summary>
-    public void Add(ulong hash, string id, string? response, long seenAt)
+    /// <summary>
+    /// Remembers <paramref name="response"/> (null for none) as the answer to <paramref name="id"/>, unless the response
+    /// is more than <paramref name="maxResponseBytes"/> bytes of UTF-8 (false: nothing is kept).
+    /// </summary>
+    public bool TryAdd(string id, string? response, long seenAt, int maxResponseBytes)
     {
-        var idBytes = Encoding.UTF8.GetByteCount(id);
         var responseBytes = response is null ? 0 : Encoding.UTF8.GetByteCount(response);
-        var (chunk, offset) = Allocate(idBytes + responseBytes);
-        var bytes = _chunks[Slot(_chunkHead, (int)(chunk - _headChunk), _chunks.Length)]!;
+        if (responseBytes > maxResponseBytes)
+        {
+            return false;
+        }
+
+        var idBytes = Encoding.UTF8.GetByteCount(id);
+        var (bytes, chunk, offset) = Allocate(idBytes + responseBytes);
         Encoding.UTF8.GetBytes(id, bytes.AsSpan(offset, idBytes));
         if (response is not null)
         {
@@ -60,16 +67,18 @@ internal sealed class AnsweredIds
             _head = 0;
         }
 
+        var hash = Hash(id);
         _records[Slot(_head, _count, _records.Length)] = new Record(hash, seenAt, chunk, offset, idBytes, response is null ? -1 : responseBytes);
         _index[hash] = _headSequence + _count;
         _count++;
+        return true;
     }
 
     /// <summary>The response remembered for <paramref name="id"/> if its request arrived after <paramref name="notBefore"/> (UTC ticks).</summary>
-    public bool TryGet(ulong hash, string id, long notBefore, out string? response)
+    public bool TryGet(string id, long notBefore, out string? response)
     {
         response = null;
-        if (!_index.TryGetValue(hash, out var sequence))
+        if (!_index.TryGetValue(Hash(id), out var sequence))
         {
             return false;
         }
@@ -115,7 +124,8 @@ internal sealed class AnsweredIds
         }
     }
 
-    private (long Chunk, int Offset) Allocate(int size)
+    /// <summary>Room for <paramref name="size"/> bytes: the chunk, its number and the offset in it.</summary>
+    private (byte[] Bytes, long Chunk, int Offset) Allocate(int size)
     {
         var newest = _chunkCount == 0 ? null : _chunks[Slot(_chunkHead, _chunkCount - 1, _chunks.Length)];
         if (newest is null || newest.Length - _used < size)
@@ -134,7 +144,7 @@ internal sealed class AnsweredIds
 
         var offset = _used;
         _used += size;
-        return (_headChunk + _chunkCount - 1, offset);
+        return (newest, _headChunk + _chunkCount - 1, offset);
     }
 
     private static int Slot(int head, int index, int length)

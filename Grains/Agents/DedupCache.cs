@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Conduit.Grains.Agents;
 
 /// <summary>
@@ -33,7 +31,7 @@ internal sealed class DedupCache(AgentOptions options)
             return true;
         }
 
-        if (_answered is not null && _answered.TryGet(AnsweredIds.Hash(id), id, (now - options.DedupWindow).UtcTicks, out var answer))
+        if (_answered is not null && _answered.TryGet(id, (now - options.DedupWindow).UtcTicks, out var answer))
         {
             response = ValueTask.FromResult(answer);
             return true;
@@ -68,9 +66,10 @@ internal sealed class DedupCache(AgentOptions options)
 
         _inFlight.Remove(entry.Id); // kept while answered ids are: an agent with one request at a time would remake it per request
 
-        if (result.Cacheable && !IsTooLarge(result.Response))
+        if (result.Cacheable)
         {
-            (_answered ??= new AnsweredIds()).Add(AnsweredIds.Hash(entry.Id), entry.Id, result.Response, entry.SeenAt.UtcTicks);
+            // A response too large to keep leaves the store empty, and the trim below lets it go again.
+            (_answered ??= new AnsweredIds()).TryAdd(entry.Id, result.Response, entry.SeenAt.UtcTicks, options.DedupMaxResponseBytes);
         }
 
         Trim(now);
@@ -97,13 +96,5 @@ internal sealed class DedupCache(AgentOptions options)
         {
             _inFlight = null;
         }
-    }
-
-    private bool IsTooLarge(string? response)
-    {
-        var max = options.DedupMaxResponseBytes;
-        return response is not null
-               && response.Length > max / 3 // a UTF-16 char is at most 3 UTF-8 bytes
-               && (response.Length > max || Encoding.UTF8.GetByteCount(response) > max);
     }
 }
