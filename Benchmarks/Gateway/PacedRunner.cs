@@ -8,12 +8,16 @@ internal static class PacedRunner
 {
     /// <summary>
     /// Runs the phase; the result's CPU, work items, allocations and GC pauses are this process's plus those of
-    /// <paramref name="otherProcess"/> when the path has one (as <see cref="InterleavedRunner"/> counts them).
+    /// <paramref name="otherProcess"/> when the path has one (<see cref="ProcessCounters.CountAsync"/>).
     /// </summary>
     public static async Task<LoadResult> RunAsync(string name, int callers, double ratePerSecond, TimeSpan duration, Func<int, Task> operation, Func<Task<ProcessCounters>>? otherProcess = null)
     {
-        var other = otherProcess is null ? default : await otherProcess();
-        var own = ProcessCounters.Current();
+        var ((ops, elapsed, recorder), counters) = await ProcessCounters.CountAsync(() => RunPhaseAsync(callers, ratePerSecond, duration, operation), otherProcess);
+        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99)).WithCounters(counters);
+    }
+
+    private static async Task<(long Ops, TimeSpan Elapsed, LatencyRecorder Recorder)> RunPhaseAsync(int callers, double ratePerSecond, TimeSpan duration, Func<int, Task> operation)
+    {
         var recorder = new LatencyRecorder();
         var interval = TimeSpan.FromSeconds(callers / ratePerSecond);
         long ops = 0;
@@ -42,13 +46,6 @@ internal static class PacedRunner
             Interlocked.Add(ref ops, local);
         })).ToArray();
         await Task.WhenAll(tasks);
-        var elapsed = Stopwatch.GetElapsedTime(start);
-        var counters = ProcessCounters.Current().Since(own);
-        if (otherProcess is not null)
-        {
-            counters += (await otherProcess()).Since(other);
-        }
-
-        return new LoadResult(name, callers, ops, elapsed, recorder.Percentile(50), recorder.Percentile(99)).WithCounters(counters);
+        return (ops, Stopwatch.GetElapsedTime(start), recorder);
     }
 }

@@ -19,6 +19,24 @@ public readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems, long
     /// <summary>The sum of two counts.</summary>
     public static ProcessCounters operator +(ProcessCounters a, ProcessCounters b)
         => new(a.Cpu + b.Cpu, a.WorkItems + b.WorkItems, a.AllocatedBytes + b.AllocatedBytes, a.GcPause + b.GcPause);
+
+    /// <summary>
+    /// Runs <paramref name="phase"/> and counts what it cost this process, plus <paramref name="otherProcess"/> (a child
+    /// process doing part of the work) when there is one, read before and after.
+    /// </summary>
+    public static async Task<(T Result, ProcessCounters Counters)> CountAsync<T>(Func<Task<T>> phase, Func<Task<ProcessCounters>>? otherProcess)
+    {
+        var other = otherProcess is null ? default : await otherProcess();
+        var own = Current();
+        var result = await phase();
+        var counters = Current().Since(own);
+        if (otherProcess is not null)
+        {
+            counters += (await otherProcess()).Since(other);
+        }
+
+        return (result, counters);
+    }
 }
 
 /// <summary>One path of an interleaved comparison.</summary>
@@ -56,17 +74,16 @@ public static class InterleavedRunner
                 var path = paths[p];
                 var total = totals[p];
                 await LoadRunner.RunPhaseAsync(callers, slice * LoadRunner.WarmUpFraction, path.Operation, recorder: null);
-                var other = path.OtherProcess is null ? default : await path.OtherProcess();
-                var own = ProcessCounters.Current();
-                AllocationSampler.Active?.Attribute($"{path.Name}, {callers} callers");
-                var (ops, elapsed) = await LoadRunner.RunPhaseAsync(callers, slice, path.Operation, total.Recorder);
-                AllocationSampler.Active?.Attribute(null);
-                total.Counters += ProcessCounters.Current().Since(own);
-                if (path.OtherProcess is not null)
-                {
-                    total.Counters += (await path.OtherProcess()).Since(other);
-                }
-
+                var ((ops, elapsed), counters) = await ProcessCounters.CountAsync(
+                    async () =>
+                    {
+                        AllocationSampler.Active?.Attribute($"{path.Name}, {callers} callers");
+                        var phase = await LoadRunner.RunPhaseAsync(callers, slice, path.Operation, total.Recorder);
+                        AllocationSampler.Active?.Attribute(null);
+                        return phase;
+                    },
+                    path.OtherProcess);
+                total.Counters += counters;
                 total.Operations += ops;
                 total.Elapsed += elapsed;
             }
