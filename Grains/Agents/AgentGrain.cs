@@ -107,45 +107,102 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             return JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
         }
 
-        var id = envelope.IdJson(utf8);
         if (_pool is null)
         {
             // A fresh activation (the previous one's silo died, or it was collected): the caller binds it again.
             throw new AgentNotOpenException($"Agent '{_key}' is not open: it was activated again without its socket's binding; call Open and resend.");
         }
 
+        // A notification, like a client's answer, is forwarded without a reply and is not de-duplicated.
+        var id = clientResponse ? null : envelope.IdJson(utf8);
         if (_terms is not { Configured: true })
         {
             return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured");
         }
 
-        if (clientResponse)
-        {
-            await ForwardAsync(utf8, null);
-            return null;
-        }
-
-        if (id is null)
-        {
-            await ForwardAsync(utf8, null);
-            return null;
-        }
-
         var now = _time.GetUtcNow();
-        if (_dedup.TryGet(id, now, out var seen))
+        DedupEntry? entry = null;
+        if (id is not null)
         {
-            LogDuplicate(_logger, _key, id);
-            return await seen;
+            if (_dedup.TryGet(id, now, out var seen))
+            {
+                LogDuplicate(_logger, _key, id);
+                return await seen;
+            }
+
+            entry = _dedup.Add(id, now);
+            if (!_dedup.IsEmpty)
+            {
+                _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
+            }
         }
 
-        var forwarding = ForwardAsync(utf8, id);
-        var entry = _dedup.Add(id, forwarding, now);
-        if (!_dedup.IsEmpty)
+        // The forwarding loop is part of this method rather than a method of its own: every async level that waits for
+        // the upstream costs a continuation scheduled on the activation per request (docs/runtime.md, "A turn's awaits").
+        ForwardResult result;
+        try
         {
-            _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
+            result = new ForwardResult(null, false);
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                // In flight from here on, while the lease is acquired too: a lease granted for this request is not given
+                // back (yield, idle release) before the request has used it.
+                _inFlight++;
+                AgentLease? lease = null;
+                ConnectionReply reply;
+                try
+                {
+                    // Fast path: a busy agent holds its lease and does not touch the pool.
+                    lease = _lease;
+                    string? error = null;
+                    if (lease is null)
+                    {
+                        (lease, error) = await EnsureLeaseAsync(id);
+                    }
+
+                    reply = lease is null
+                        ? new ConnectionReply(error, Sent: false, ConnectionFailed: false, Answered: false)
+                        : await lease.Connection.Send(utf8);
+                }
+                catch (TimeoutException) when (lease is not null)
+                {
+                    reply = new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
+                }
+                catch (Exception e) when (lease is not null)
+                {
+                    LogSendFailed(_logger, _key, lease.ConnectionKey, e);
+                    reply = new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
+                }
+                finally
+                {
+                    RequestDone();
+                }
+
+                result = new ForwardResult(id is null ? null : reply.Response, reply.Answered);
+                if (lease is null)
+                {
+                    break; // no lease: the pool's answer (exhausted, breaker open) is the response
+                }
+
+                if (reply.ConnectionFailed)
+                {
+                    await DropLeaseAsync(lease, connectionFailed: true);
+                }
+
+                // Nothing reached the upstream: another connection may take it (not in session mode,
+                // where the session's state lived on the lost connection).
+                if (reply.Sent || !reply.ConnectionFailed || SessionMode)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _dedup.Failed(entry, e, now);
+            throw;
         }
 
-        var result = await forwarding;
         _dedup.Completed(entry, result, now);
         return result.Response;
     }
@@ -195,7 +252,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         else if (_acquiring is not null)
         {
             // The pool may ask for a lease back before its grant has reached this agent: the request that waited for it
-            // uses it once, then it goes back (see ForwardAsync).
+            // uses it once, then it goes back (see RequestDone).
             _yieldLease = leaseId;
         }
 
@@ -213,76 +270,22 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
     }
 
-    private async Task<ForwardResult> ForwardAsync(byte[] utf8, string? id)
+    /// <summary>A request is no longer in flight: the lease goes back if the pool asked for it, or once the agent is idle.</summary>
+    private void RequestDone()
     {
-        string? last = null;
-        for (var attempt = 0; attempt < 3; attempt++)
+        _inFlight--;
+        _lastActivity = _time.GetUtcNow();
+        if (_inFlight == 0 && !SessionMode)
         {
-            // In flight from here on, while the lease is acquired too: a lease granted for this request is not given back
-            // (yield, idle release) before the request has used it.
-            _inFlight++;
-            AgentLease? lease = null;
-            ConnectionReply reply;
-            try
+            if (_lease is { } held && held.Id == _yieldLease)
             {
-                // Fast path: a busy agent holds its lease and does not touch the pool.
-                lease = _lease;
-                string? error = null;
-                if (lease is null)
-                {
-                    (lease, error) = await EnsureLeaseAsync(id);
-                }
-
-                if (lease is null)
-                {
-                    return new ForwardResult(error, false);
-                }
-
-                reply = await lease.Connection.Send(utf8);
+                _ = DropLeaseAsync(held, connectionFailed: false);
             }
-            catch (TimeoutException) when (lease is not null)
+            else
             {
-                reply = new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
+                ScheduleIdleRelease();
             }
-            catch (Exception e) when (lease is not null)
-            {
-                LogSendFailed(_logger, _key, lease.ConnectionKey, e);
-                reply = new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
-            }
-            finally
-            {
-                _inFlight--;
-                _lastActivity = _time.GetUtcNow();
-                if (_inFlight == 0 && !SessionMode)
-                {
-                    if (_lease is { } held && held.Id == _yieldLease)
-                    {
-                        _ = DropLeaseAsync(held, connectionFailed: false);
-                    }
-                    else
-                    {
-                        ScheduleIdleRelease();
-                    }
-                }
-            }
-
-            if (reply.ConnectionFailed)
-            {
-                await DropLeaseAsync(lease, connectionFailed: true);
-            }
-
-            // Nothing reached the upstream: another connection may take it (not in session mode,
-            // where the session's state lived on the lost connection).
-            if (!reply.Sent && reply.ConnectionFailed && !SessionMode)
-            {
-                last = reply.Response;
-                continue;
-            }
-
-            return new ForwardResult(id is null ? null : reply.Response, reply.Answered);
         }
-
-        return new ForwardResult(id is null ? null : last, false);
     }
 
     private async Task<(AgentLease? Lease, string? Error)> EnsureLeaseAsync(string? id)

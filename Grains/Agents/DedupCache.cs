@@ -5,8 +5,9 @@ namespace Conduit.Grains.Agents;
 /// flight or gets the cached response. Bounded in time and in count: answered ids are forgotten oldest first (in the
 /// order they were answered), when they leave the window or when more than <see cref="AgentOptions.DedupMaxEntries"/>
 /// ids are remembered; ids in flight are never forgotten (they are bounded by the agent's in-flight requests). Large
-/// responses are shared while in flight but not kept. The requests in flight are objects (a duplicate awaits their
-/// task); answered ids are kept in <see cref="AnsweredIds"/>, without an object per id. Both parts are made with
+/// responses are shared while in flight but not kept. The requests in flight are objects (a duplicate waits on its
+/// <see cref="DedupEntry"/>); answered ids are kept in <see cref="AnsweredIds"/>, without an object per id. A request
+/// whose forwarding threw is forgotten, so a retry is forwarded again. Both parts are made with
 /// their first id and let go once empty, so an agent whose socket is idle holds neither. Not thread-safe: it lives
 /// inside one grain's turns.
 /// </summary>
@@ -27,7 +28,7 @@ internal sealed class DedupCache(AgentOptions options)
     {
         if (_inFlight is not null && _inFlight.TryGetValue(id, out var running) && now - running.SeenAt < options.DedupWindow)
         {
-            response = running.ResponseAsync();
+            response = new ValueTask<string?>(running.ResponseAsync());
             return true;
         }
 
@@ -41,38 +42,67 @@ internal sealed class DedupCache(AgentOptions options)
         return false;
     }
 
-    /// <summary>Remembers a request that was just forwarded (null when de-duplication is off), and forgets what the bounds say to forget.</summary>
-    public DedupEntry? Add(string id, Task<ForwardResult> running, DateTimeOffset now)
+    /// <summary>Remembers a request that is about to be forwarded (null when de-duplication is off), and forgets what the bounds say to forget.</summary>
+    public DedupEntry? Add(string id, DateTimeOffset now)
     {
         if (!_enabled)
         {
             return null;
         }
 
-        var entry = new DedupEntry(id, running, now);
+        var entry = new DedupEntry(id, now);
         (_inFlight ??= new Dictionary<string, DedupEntry>(StringComparer.Ordinal))[id] = entry;
         Trim(now);
         return entry;
     }
 
-    /// <summary>Called with the outcome of <paramref name="entry"/>: keeps its answer if it may and should be served again.</summary>
+    /// <summary>
+    /// Called with the outcome of <paramref name="entry"/>: hands it to the duplicates waiting for it and keeps the answer
+    /// if it may and should be served again.
+    /// </summary>
     public void Completed(DedupEntry? entry, ForwardResult result, DateTimeOffset now)
     {
-        // A later request may have reused the id (this one left the window while in flight): only its own entry goes.
-        if (entry is null || _inFlight is null || !_inFlight.TryGetValue(entry.Id, out var current) || !ReferenceEquals(current, entry))
+        if (entry is null)
         {
             return;
         }
 
-        _inFlight.Remove(entry.Id); // kept while answered ids are: an agent with one request at a time would remake it per request
-
-        if (result.Cacheable)
+        if (Forget(entry) && result.Cacheable)
         {
             // A response too large to keep leaves the store empty, and the trim below lets it go again.
             (_answered ??= new AnsweredIds()).TryAdd(entry.Id, result.Response, entry.SeenAt.UtcTicks, options.DedupMaxResponseBytes);
         }
 
         Trim(now);
+        entry.Complete(result.Response);
+    }
+
+    /// <summary>
+    /// Called when forwarding <paramref name="entry"/> threw: the id is forgotten, so that the client's retry is
+    /// forwarded again, and the duplicates waiting for it get the same exception.
+    /// </summary>
+    public void Failed(DedupEntry? entry, Exception exception, DateTimeOffset now)
+    {
+        if (entry is null)
+        {
+            return;
+        }
+
+        Forget(entry);
+        Trim(now);
+        entry.Fail(exception);
+    }
+
+    /// <summary>Removes a request from the ids in flight; false when a later request reused its id (this one left the window while in flight), whose entry stays.</summary>
+    private bool Forget(DedupEntry entry)
+    {
+        if (_inFlight is null || !_inFlight.TryGetValue(entry.Id, out var current) || !ReferenceEquals(current, entry))
+        {
+            return false;
+        }
+
+        _inFlight.Remove(entry.Id); // the dictionary is kept while answered ids are: an agent with one request at a time would remake it per request
+        return true;
     }
 
     /// <summary>Forgets answered ids that left the window or exceed the count bound, oldest first.</summary>

@@ -10,7 +10,7 @@ public sealed class DedupCacheTests
     private static void Answer(DedupCache cache, string id, DateTimeOffset at, string? response = "{}", bool cacheable = true)
     {
         var result = new ForwardResult(response, cacheable);
-        cache.Completed(cache.Add(id, Task.FromResult(result), at), result, at);
+        cache.Completed(cache.Add(id, at), result, at);
     }
 
     private static async Task<string?> Cached(DedupCache cache, string id, DateTimeOffset at)
@@ -40,8 +40,7 @@ public sealed class DedupCacheTests
     public async Task Add_InFlight_NeverForgottenBeforeItsAnswer_AndADuplicateJoinsIt()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxEntries = 1 });
-        var running = new TaskCompletionSource<ForwardResult>();
-        var slow = cache.Add("slow", running.Task, T0);
+        var slow = cache.Add("slow", T0);
 
         // The bound makes room by forgetting answered ids only: the one in flight stays.
         Answer(cache, "fast", T0);
@@ -50,11 +49,8 @@ public sealed class DedupCacheTests
 
         Assert.True(cache.TryGet("slow", T0, out var joined));
         Assert.False(joined.IsCompleted);
-        var result = new ForwardResult("""{"late":1}""", true);
-        running.SetResult(result);
+        cache.Completed(slow, new ForwardResult("""{"late":1}""", true), T0);
         Assert.Equal("""{"late":1}""", await joined);
-
-        cache.Completed(slow, result, T0);
         Assert.Equal("""{"late":1}""", await Cached(cache, "slow", T0));
         Answer(cache, "third", T0);
         Assert.Equal(1, cache.Count);
@@ -72,7 +68,7 @@ public sealed class DedupCacheTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
-        // The forwarding task (with the request it carried) is collectable; the answer is still served.
+        // The request's entry (with what a duplicate waited on) is collectable; the answer is still served.
         Assert.False(request.IsAlive);
         Assert.Equal("""{"id":"kept"}""", await Cached(cache, "kept", T0));
     }
@@ -80,11 +76,10 @@ public sealed class DedupCacheTests
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static WeakReference AddAnswered(DedupCache cache, string id)
     {
-        var running = new TaskCompletionSource<ForwardResult>();
-        var entry = cache.Add(id, running.Task, T0);
-        running.SetResult(new ForwardResult($$"""{"id":"{{id}}"}""", true));
-        cache.Completed(entry, running.Task.Result, T0);
-        return new WeakReference(running.Task);
+        var entry = cache.Add(id, T0);
+        Assert.True(cache.TryGet(id, T0, out _)); // a duplicate joined it while in flight
+        cache.Completed(entry, new ForwardResult($$"""{"id":"{{id}}"}""", true), T0);
+        return new WeakReference(entry);
     }
 
     [Fact]
@@ -124,6 +119,21 @@ public sealed class DedupCacheTests
     }
 
     [Fact]
+    public async Task Failed_ForgetsTheId_AndTheDuplicatesWaitingGetTheException()
+    {
+        var cache = new DedupCache(new AgentOptions());
+        var entry = cache.Add("retry-me", T0);
+        Assert.True(cache.TryGet("retry-me", T0, out var joined));
+
+        cache.Failed(entry, new TimeoutException("pool unreachable"), T0);
+
+        var thrown = await Assert.ThrowsAsync<TimeoutException>(async () => await joined);
+        Assert.Equal("pool unreachable", thrown.Message);
+        Assert.False(cache.TryGet("retry-me", T0, out _)); // the client's retry is forwarded again
+        Assert.True(cache.IsEmpty);
+    }
+
+    [Fact]
     public void Completed_NotCacheableOrTooLarge_Forgotten()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxResponseBytes = 10 });
@@ -143,17 +153,17 @@ public sealed class DedupCacheTests
     public async Task Completed_IdReusedLater_KeepsTheNewerEntry()
     {
         var cache = new DedupCache(new AgentOptions());
-        var first = cache.Add("same", new TaskCompletionSource<ForwardResult>().Task, T0);
-        var secondRunning = new TaskCompletionSource<ForwardResult>();
-        var second = cache.Add("same", secondRunning.Task, T0.AddSeconds(301));
+        var first = cache.Add("same", T0);
+        Assert.True(cache.TryGet("same", T0, out var joinedFirst));
+        var second = cache.Add("same", T0.AddSeconds(301));
 
         cache.Completed(first, new ForwardResult("""{"first":1}""", true), T0.AddSeconds(301));
+        Assert.Equal("""{"first":1}""", await joinedFirst); // a duplicate of the first request gets the first answer
         Assert.True(cache.TryGet("same", T0.AddSeconds(301), out var joined));
         Assert.False(joined.IsCompleted); // the newer request's, still in flight
 
-        var result = new ForwardResult("""{"second":2}""", true);
-        secondRunning.SetResult(result);
-        cache.Completed(second, result, T0.AddSeconds(301));
+        cache.Completed(second, new ForwardResult("""{"second":2}""", true), T0.AddSeconds(301));
+        Assert.Equal("""{"second":2}""", await joined);
         Assert.Equal("""{"second":2}""", await Cached(cache, "same", T0.AddSeconds(301)));
     }
 
@@ -161,7 +171,7 @@ public sealed class DedupCacheTests
     public async Task Answered_IdRememberedAgainAfterTheWindow_TheNewerAnswerKeptWhenTheOlderGoes()
     {
         var cache = new DedupCache(new AgentOptions());
-        var slow = cache.Add("same", new TaskCompletionSource<ForwardResult>().Task, T0);
+        var slow = cache.Add("same", T0);
         Answer(cache, "quick", T0.AddSeconds(1));
         cache.Completed(slow, new ForwardResult("""{"old":1}""", true), T0.AddSeconds(5)); // answered after "quick"
 
