@@ -86,6 +86,7 @@ public static class InterleavedRunner
                 total.Counters += counters;
                 total.Operations += ops;
                 total.Elapsed += elapsed;
+                total.Slices.Add(ops / elapsed.TotalSeconds);
             }
         }
 
@@ -102,7 +103,9 @@ public static class InterleavedRunner
 
         public ProcessCounters Counters { get; set; }
 
+        public List<double> Slices { get; } = [];
+
         public LoadResult ToResult(string name, int callers)
-            => new LoadResult(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99)).WithCounters(Counters);
+            => new LoadResult(name, callers, Operations, Elapsed, Recorder.Percentile(50), Recorder.Percentile(99)).WithCounters(Counters) with { SliceThroughputs = Slices };
     }
 }

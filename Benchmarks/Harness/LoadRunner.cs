@@ -21,6 +21,12 @@ public sealed record LoadResult(string Name, int Callers, long Operations, TimeS
     /// </summary>
     public TimeSpan? CpuPerOperation { get; init; }
 
+    /// <summary>
+    /// Operations per second of each slice, in the order they ran, when the phase was run in slices
+    /// (<see cref="InterleavedRunner"/>); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<double> SliceThroughputs { get; init; } = [];
+
     /// <summary>Thread-pool work items completed per operation during the phase (thread hand-offs), counted like <see cref="CpuPerOperation"/>.</summary>
     public double? WorkItemsPerOperation { get; init; }
 
