@@ -24,4 +24,12 @@ public sealed class AgentOptions
     /// that arrives while it is in flight, but not cached afterwards. Default 64 KiB.
     /// </summary>
     public int DedupMaxResponseBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Most bytes (UTF-8 of the ids and their responses) one agent keeps for de-duplication; past it the oldest answered
+    /// ids are forgotten first, as with <see cref="DedupMaxEntries"/>. Without it the count bound alone would let one
+    /// agent whose upstream answers with large responses hold 1,000 x 64 KiB. Default 1 MiB; a response larger than this
+    /// is not kept either.
+    /// </summary>
+    public int DedupMaxBytes { get; set; } = 1024 * 1024;
 }

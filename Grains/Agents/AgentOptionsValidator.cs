@@ -25,6 +25,11 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             errors.Add($"{prefix}DedupMaxResponseBytes {options.DedupMaxResponseBytes} must not be negative.");
         }
 
+        if (options.DedupMaxBytes < 0)
+        {
+            errors.Add($"{prefix}DedupMaxBytes {options.DedupMaxBytes} must not be negative.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -26,9 +26,13 @@ internal sealed class AnsweredIds
     private int _chunkCount;
     private long _headChunk; // the number of the chunk at _chunkHead
     private int _used; // bytes written into the newest chunk
+    private long _bytes; // UTF-8 bytes of the records held (ids and responses)
 
     /// <summary>Records held, including ids that a later record of the same id has replaced in the index.</summary>
     public int Count => _count;
+
+    /// <summary>UTF-8 bytes of the ids and responses held (the chunks hold at most two chunks more).</summary>
+    public long Bytes => _bytes;
 
     /// <summary>When the oldest record's request arrived (UTC ticks); only valid while <see cref="Count"/> is above 0.</summary>
     public long OldestSeenAt => _records[_head].SeenAt;
@@ -43,17 +47,18 @@ internal sealed class AnsweredIds
 
     /// <summary>
     /// Remembers <paramref name="response"/> (null for none) as the answer to <paramref name="id"/>, unless the response
-    /// is more than <paramref name="maxResponseBytes"/> bytes of UTF-8 (false: nothing is kept).
+    /// is more than <paramref name="maxResponseBytes"/> bytes of UTF-8 or the record (id and response) more than
+    /// <paramref name="maxRecordBytes"/> (false: nothing is kept).
     /// </summary>
-    public bool TryAdd(string id, string? response, long seenAt, int maxResponseBytes)
+    public bool TryAdd(string id, string? response, long seenAt, int maxResponseBytes, long maxRecordBytes)
     {
         var responseBytes = response is null ? 0 : Encoding.UTF8.GetByteCount(response);
-        if (responseBytes > maxResponseBytes)
+        var idBytes = Encoding.UTF8.GetByteCount(id);
+        if (responseBytes > maxResponseBytes || idBytes + responseBytes > maxRecordBytes)
         {
             return false;
         }
 
-        var idBytes = Encoding.UTF8.GetByteCount(id);
         var (bytes, chunk, offset) = Allocate(idBytes + responseBytes);
         Encoding.UTF8.GetBytes(id, bytes.AsSpan(offset, idBytes));
         if (response is not null)
@@ -71,6 +76,7 @@ internal sealed class AnsweredIds
         _records[Slot(_head, _count, _records.Length)] = new Record(hash, seenAt, chunk, offset, idBytes, response is null ? -1 : responseBytes);
         _index[hash] = _headSequence + _count;
         _count++;
+        _bytes += idBytes + responseBytes;
         return true;
     }
 
@@ -110,6 +116,7 @@ internal sealed class AnsweredIds
             _index.Remove(oldest.Hash); // not when a newer record of the same id took its place
         }
 
+        _bytes -= oldest.IdBytes + Math.Max(0, oldest.ResponseBytes);
         oldest = default;
         _head = Slot(_head, 1, _records.Length);
         _headSequence++;

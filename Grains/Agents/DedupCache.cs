@@ -3,8 +3,8 @@ namespace Conduit.Grains.Agents;
 /// <summary>
 /// One agent's memory of request ids (DESIGN section 5): a repeated id within the window joins the request in
 /// flight or gets the cached response. Bounded in time and in count: answered ids are forgotten oldest first (in the
-/// order they were answered), when they leave the window or when more than <see cref="AgentOptions.DedupMaxEntries"/>
-/// ids are remembered; ids in flight are never forgotten (they are bounded by the agent's in-flight requests). Large
+/// order they were answered), when they leave the window, when more than <see cref="AgentOptions.DedupMaxEntries"/>
+/// ids are remembered or when their bytes exceed <see cref="AgentOptions.DedupMaxBytes"/>; ids in flight are never forgotten (they are bounded by the agent's in-flight requests). Large
 /// responses are shared while in flight but not kept. The requests in flight are objects (a duplicate waits on its
 /// <see cref="DedupEntry"/>); answered ids are kept in <see cref="AnsweredIds"/>, without an object per id. A request
 /// whose forwarding threw is forgotten, so a retry is forwarded again. Both parts are made with
@@ -70,7 +70,7 @@ internal sealed class DedupCache(AgentOptions options)
         if (Forget(entry) && result.Cacheable)
         {
             // A response too large to keep leaves the store empty, and the trim below lets it go again.
-            (_answered ??= new AnsweredIds()).TryAdd(entry.Id, result.Response, entry.SeenAt.UtcTicks, options.DedupMaxResponseBytes);
+            (_answered ??= new AnsweredIds()).TryAdd(entry.Id, result.Response, entry.SeenAt.UtcTicks, options.DedupMaxResponseBytes, options.DedupMaxBytes);
         }
 
         Trim(now);
@@ -105,13 +105,13 @@ internal sealed class DedupCache(AgentOptions options)
         return true;
     }
 
-    /// <summary>Forgets answered ids that left the window or exceed the count bound, oldest first.</summary>
+    /// <summary>Forgets answered ids that left the window or exceed the count or byte bound, oldest first.</summary>
     public void Trim(DateTimeOffset now)
     {
         if (_answered is not null)
         {
             var cutoff = (now - options.DedupWindow).UtcTicks;
-            while (_answered.Count > 0 && (Count > options.DedupMaxEntries || _answered.OldestSeenAt <= cutoff))
+            while (_answered.Count > 0 && (Count > options.DedupMaxEntries || _answered.Bytes > options.DedupMaxBytes || _answered.OldestSeenAt <= cutoff))
             {
                 _answered.RemoveOldest();
             }

@@ -134,6 +134,28 @@ public sealed class DedupCacheTests
     }
 
     [Fact]
+    public async Task Answered_BeyondMaxBytes_ForgetsOldestFirst_AndAResponseLargerThanTheBudgetIsNotKept()
+    {
+        var cache = new DedupCache(new AgentOptions { DedupMaxBytes = 1_000 });
+        var response = new string('x', 299); // with a one-byte id, 300 bytes a record
+        for (var i = 1; i <= 5; i++)
+        {
+            Answer(cache, i.ToString(), T0, response);
+        }
+
+        Assert.Equal(3, cache.Count); // a fourth record would make 1,200 bytes
+        Assert.False(cache.TryGet("2", T0, out _));
+        Assert.Equal(response, await Cached(cache, "3", T0));
+        Assert.Equal(response, await Cached(cache, "5", T0));
+
+        // Within DedupMaxResponseBytes (64 KiB) but above the agent's whole budget: not kept, and nothing is forgotten for it.
+        Answer(cache, "big", T0, new string('y', 1_000));
+        Assert.False(cache.TryGet("big", T0, out _));
+        Assert.Equal(3, cache.Count);
+        Assert.True(cache.TryGet("3", T0, out _));
+    }
+
+    [Fact]
     public void Completed_NotCacheableOrTooLarge_Forgotten()
     {
         var cache = new DedupCache(new AgentOptions { DedupMaxResponseBytes = 10 });
@@ -224,10 +246,11 @@ public sealed class DedupCacheTests
     [Fact]
     public void Validator_NegativeValues_EachNamed()
     {
-        var result = new AgentOptionsValidator().Validate(null, new AgentOptions { DedupWindow = TimeSpan.FromSeconds(-1), DedupMaxEntries = -1, DedupMaxResponseBytes = -1 });
+        var result = new AgentOptionsValidator().Validate(null, new AgentOptions { DedupWindow = TimeSpan.FromSeconds(-1), DedupMaxEntries = -1, DedupMaxResponseBytes = -1, DedupMaxBytes = -1 });
         Assert.True(result.Failed);
         var failures = result.Failures!.ToList();
-        Assert.Equal(3, failures.Count);
+        Assert.Equal(4, failures.Count);
+        Assert.Contains(failures, f => f.StartsWith("Agents:DedupMaxBytes -1", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Agents:DedupWindow", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Agents:DedupMaxEntries -1", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Agents:DedupMaxResponseBytes -1", StringComparison.Ordinal));
