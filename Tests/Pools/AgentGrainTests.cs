@@ -223,4 +223,28 @@ public sealed class AgentGrainTests : IAsyncLifetime
         // the repeated 3 was answered from the cache.
         Assert.Equal(4, host.Upstream.CountOf("echo"));
     }
+
+    [Fact]
+    public async Task Send_AnswersBeyondDedupMaxBytes_OldestForgottenNewestStillDeduplicated()
+    {
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?> { ["MinConnections"] = "1" },
+            services: s => s.Configure<AgentOptions>(o => o.DedupMaxBytes = 1_000));
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/byte-bounded");
+        await agent.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        var text = new string('x', 300); // each answer about 340 bytes: two fit in 1,000
+        string Request(int id) => $$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":["{{text}}"]}""";
+
+        foreach (var id in new[] { 1, 2, 3, 4, 5 })
+        {
+            Assert.Contains(text, await agent.Send(Request(id)));
+        }
+
+        // 4 and 5 are remembered and answered from the cache; 1 was pushed out by the byte budget and goes upstream again.
+        Assert.Contains(text, await agent.Send(Request(5)));
+        Assert.Contains(text, await agent.Send(Request(4)));
+        Assert.Equal(5, host.Upstream.CountOf("echo"));
+        Assert.Contains(text, await agent.Send(Request(1)));
+        Assert.Equal(6, host.Upstream.CountOf("echo"));
+    }
 }
