@@ -208,11 +208,8 @@ public sealed class AgentGrainTests : IAsyncLifetime
     [Fact]
     public async Task Send_MoreIdsThanDedupMaxEntries_OldestForgottenNewestStillDeduplicated()
     {
-        await using var host = await PoolTestHost.StartAsync(
-            new Dictionary<string, string?> { ["MinConnections"] = "1" },
-            services: s => s.Configure<AgentOptions>(o => o.DedupMaxEntries = 2));
-        var agent = host.Grains.GetGrain<IAgentGrain>("t1/bounded");
-        await agent.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        var (host, agent) = await StartWithAgentOptionsAsync(o => o.DedupMaxEntries = 2);
+        await using var stop = host;
 
         foreach (var id in new[] { 1, 2, 3, 1, 3 })
         {
@@ -227,11 +224,8 @@ public sealed class AgentGrainTests : IAsyncLifetime
     [Fact]
     public async Task Send_AnswersBeyondDedupMaxBytes_OldestForgottenNewestStillDeduplicated()
     {
-        await using var host = await PoolTestHost.StartAsync(
-            new Dictionary<string, string?> { ["MinConnections"] = "1" },
-            services: s => s.Configure<AgentOptions>(o => o.DedupMaxBytes = 1_000));
-        var agent = host.Grains.GetGrain<IAgentGrain>("t1/byte-bounded");
-        await agent.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        var (host, agent) = await StartWithAgentOptionsAsync(o => o.DedupMaxBytes = 1_000);
+        await using var stop = host;
         var text = new string('x', 300); // each answer about 340 bytes: two fit in 1,000
         string Request(int id) => $$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":["{{text}}"]}""";
 
@@ -246,5 +240,22 @@ public sealed class AgentGrainTests : IAsyncLifetime
         Assert.Equal(5, host.Upstream.CountOf("echo"));
         Assert.Contains(text, await agent.Send(Request(1)));
         Assert.Equal(6, host.Upstream.CountOf("echo"));
+    }
+
+    /// <summary>A host of its own with one upstream connection and the given agent settings, and an agent opened on it.</summary>
+    private static async Task<(PoolTestHost Host, IAgentGrain Agent)> StartWithAgentOptionsAsync(Action<AgentOptions> configure)
+    {
+        var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1" }, services: s => s.Configure(configure));
+        try
+        {
+            var agent = host.Grains.GetGrain<IAgentGrain>("t1/configured");
+            await agent.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+            return (host, agent);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 }
