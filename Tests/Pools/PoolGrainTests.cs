@@ -16,16 +16,6 @@ public sealed class PoolGrainTests
         return agent;
     }
 
-    private static async Task WaitUsableAsync(IPoolGrain pool, int count)
-    {
-        for (var i = 0; i < 500 && (await pool.GetInfo()).UsableConnections < count; i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True((await pool.GetInfo()).UsableConnections >= count, "connections did not open in time");
-    }
-
     /// <summary>Every agent sends echo requests with ids 0 to <paramref name="count"/> - 1, one after the other; the answers per agent.</summary>
     private static Task<List<string>[]> EchoFromEachAsync(IAgentGrain[] agents, int count, TimeSpan within)
         => Task.WhenAll(agents.Select(agent => Task.Run(async () =>
@@ -59,8 +49,7 @@ public sealed class PoolGrainTests
     public async Task Activation_OpensMinConnections()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "3" });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 3);
+        var pool = await host.UsablePoolAsync(3);
 
         var info = await pool.GetInfo();
         Assert.Equal("healthy", info.Status);
@@ -96,8 +85,7 @@ public sealed class PoolGrainTests
             ["MinConnections"] = "1", ["MaxConnections"] = "1", ["MaxInFlightPerConnection"] = "1",
             ["MaxWaiters"] = "2", ["AcquireTimeout"] = "00:00:05", ["PreWarming"] = "false",
         });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
 
         var first = await pool.Acquire(new LeaseRequest("h0"));
         Assert.True(first.Granted);
@@ -132,8 +120,7 @@ public sealed class PoolGrainTests
             ["AcquireTimeout"] = "00:00:05", ["LeaseIdleRelease"] = "00:00:01", ["PreWarming"] = "false",
             ["MaxRequestsPerConnection"] = "1000000000", // no rotation, which would also take the lease away
         });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
         var busy = await OpenAgentAsync(host, "t/busy");
         var late = await OpenAgentAsync(host, "t/late");
         using var stop = new CancellationTokenSource();
@@ -170,8 +157,7 @@ public sealed class PoolGrainTests
             ["MinConnections"] = "1", ["MaxConnections"] = "3", ["MaxInFlightPerConnection"] = "10",
             ["AcquireTimeout"] = "00:00:20", ["PreWarming"] = "false",
         });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
         var agents = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => OpenAgentAsync(host, $"t/turnover-{i}")));
         var replies = await EchoFromEachAsync(agents, 40, TimeSpan.FromSeconds(60));
 
@@ -196,8 +182,7 @@ public sealed class PoolGrainTests
             ["MinConnections"] = "2", ["MaxConnections"] = "4", ["MaxInFlightPerConnection"] = "16",
             ["MaxRequestsPerConnection"] = "25", ["AcquireTimeout"] = "00:00:20", ["PreWarming"] = "false",
         });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 2);
+        await host.UsablePoolAsync(2);
         var agents = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => OpenAgentAsync(host, $"t/rotating-{i}")));
         var replies = await EchoFromEachAsync(agents, 100, TimeSpan.FromSeconds(90));
 
@@ -212,12 +197,11 @@ public sealed class PoolGrainTests
         // A connection the pool has seen closed may never come back through a late report: adopted, it would be a
         // connection with no leases that least-connections keeps choosing, and whose every request fails.
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["PreWarming"] = "false" });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 2);
+        var pool = await host.UsablePoolAsync(2);
         var closed = (await pool.GetConnections())[0];
         await host.Grains.GetGrain<IConnectionGrain>(closed.Connection).Drain(); // reports Closed to the pool itself
         await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1 || host.Upstream.AcceptedSockets > 2, Wait);
-        await WaitUsableAsync(pool, 2); // a replacement opens
+        await host.UsablePoolAsync(2); // a replacement opens
         Assert.DoesNotContain(await pool.GetConnections(), c => c.Connection == closed.Connection);
 
         await pool.Report(closed with { State = ConnectionState.Ready, InFlight = 0 });
@@ -234,8 +218,7 @@ public sealed class PoolGrainTests
             ["MinConnections"] = "1", ["MaxConnections"] = "1", ["MaxInFlightPerConnection"] = "1",
             ["AcquireTimeout"] = "00:00:00.300", ["PreWarming"] = "false",
         });
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
         Assert.True((await pool.Acquire(new LeaseRequest("holder"))).Granted);
 
         var waited = await pool.Acquire(new LeaseRequest("late")).WaitAsync(Wait);
@@ -258,8 +241,7 @@ public sealed class PoolGrainTests
     {
         var clock = new FakeTimeProvider();
         await using var host = await StartOneSessionConnectionAsync(clock);
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
 
         // A holder that never renews nor releases, as an agent whose silo died.
         var ghost = await pool.Acquire(new LeaseRequest("t/ghost"));
@@ -283,8 +265,7 @@ public sealed class PoolGrainTests
     {
         var clock = new FakeTimeProvider();
         await using var host = await StartOneSessionConnectionAsync(clock);
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
         var agent = await OpenAgentAsync(host, "t/session");
         Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
         Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
@@ -316,8 +297,7 @@ public sealed class PoolGrainTests
             },
             clock,
             services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
-        var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        await WaitUsableAsync(pool, 1);
+        var pool = await host.UsablePoolAsync(1);
         var lease = await pool.Acquire(new LeaseRequest("t/long-holder"));
 
         for (var i = 0; i < 18; i++)

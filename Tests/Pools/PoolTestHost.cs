@@ -1,3 +1,4 @@
+using Conduit.Grains;
 using Conduit.Grains.Pools;
 using Conduit.Runtime;
 using Conduit.Tests.Infrastructure;
@@ -56,6 +57,19 @@ internal sealed class PoolTestHost : IAsyncDisposable
             },
             settings: settings);
         return new PoolTestHost(upstream, silo);
+    }
+
+    /// <summary>The pool "main", once it has at least <paramref name="count"/> usable connections (failing the test after 5 s).</summary>
+    public async Task<IPoolGrain> UsablePoolAsync(int count)
+    {
+        var pool = Grains.GetGrain<IPoolGrain>("main");
+        for (var i = 0; i < 500 && (await pool.GetInfo()).UsableConnections < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True((await pool.GetInfo()).UsableConnections >= count, "connections did not open in time");
+        return pool;
     }
 
     public async ValueTask DisposeAsync()
