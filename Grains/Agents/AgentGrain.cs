@@ -131,7 +131,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             }
 
             entry = _dedup.Add(id, now);
-            if (!_dedup.IsEmpty)
+            if (entry is not null)
             {
                 _pruneTimer ??= RegisterGrainTimer(_ => PruneAsync(), new GrainTimerCreationOptions(PrunePeriod, PrunePeriod) { Interleave = true });
             }
@@ -139,10 +139,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
         // The forwarding loop is part of this method rather than a method of its own: every async level that waits for
         // the upstream costs a continuation scheduled on the activation per request (docs/runtime.md, "A turn's awaits").
-        ForwardResult result;
+        var result = new ForwardResult(null, false);
         try
         {
-            result = new ForwardResult(null, false);
             for (var attempt = 0; attempt < 3; attempt++)
             {
                 // In flight from here on, while the lease is acquired too: a lease granted for this request is not given
@@ -164,14 +163,9 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                         ? new ConnectionReply(error, Sent: false, ConnectionFailed: false, Answered: false)
                         : await lease.Connection.Send(utf8);
                 }
-                catch (TimeoutException) when (lease is not null)
-                {
-                    reply = new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
-                }
                 catch (Exception e) when (lease is not null)
                 {
-                    LogSendFailed(_logger, _key, lease.ConnectionKey, e);
-                    reply = new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
+                    reply = FailedReply(e, lease, id);
                 }
                 finally
                 {
@@ -268,6 +262,21 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         {
             await DropLeaseAsync(lease, connectionFailed: false);
         }
+    }
+
+    /// <summary>
+    /// The reply for a call to the connection grain that threw: a timeout was sent and may still be answered upstream;
+    /// anything else means the connection grain could not be reached, and the request may go on another connection.
+    /// </summary>
+    private ConnectionReply FailedReply(Exception e, AgentLease lease, string? id)
+    {
+        if (e is TimeoutException)
+        {
+            return new ConnectionReply(id is null ? null : JsonRpcErrors.Timeout(id, TimeSpan.Zero), Sent: true, ConnectionFailed: false, Answered: false);
+        }
+
+        LogSendFailed(_logger, _key, lease.ConnectionKey, e);
+        return new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
     }
 
     /// <summary>A request is no longer in flight: the lease goes back if the pool asked for it, or once the agent is idle.</summary>

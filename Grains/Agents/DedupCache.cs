@@ -2,14 +2,14 @@ namespace Conduit.Grains.Agents;
 
 /// <summary>
 /// One agent's memory of request ids (DESIGN section 5): a repeated id within the window joins the request in
-/// flight or gets the cached response. Bounded in time and in count: answered ids are forgotten oldest first (in the
-/// order they were answered), when they leave the window, when more than <see cref="AgentOptions.DedupMaxEntries"/>
-/// ids are remembered or when their bytes exceed <see cref="AgentOptions.DedupMaxBytes"/>; ids in flight are never forgotten (they are bounded by the agent's in-flight requests). Large
-/// responses are shared while in flight but not kept. The requests in flight are objects (a duplicate waits on its
-/// <see cref="DedupEntry"/>); answered ids are kept in <see cref="AnsweredIds"/>, without an object per id. A request
-/// whose forwarding threw is forgotten, so a retry is forwarded again. Both parts are made with
-/// their first id and let go once empty, so an agent whose socket is idle holds neither. Not thread-safe: it lives
-/// inside one grain's turns.
+/// flight or gets the cached response. Bounded in time, count and bytes: answered ids are forgotten oldest first (in
+/// the order they were answered) when they leave the window, when more than <see cref="AgentOptions.DedupMaxEntries"/>
+/// ids are remembered or when their bytes exceed <see cref="AgentOptions.DedupMaxBytes"/>; ids in flight are never
+/// forgotten (they are bounded by the agent's in-flight requests). Large responses are shared while in flight but not
+/// kept. The requests in flight are objects (a duplicate waits on its <see cref="DedupEntry"/>); answered ids are kept
+/// in <see cref="AnsweredIds"/>, without an object per id. A request whose forwarding threw is forgotten, so a retry is
+/// forwarded again. Both parts are made with their first id and let go once empty, so an agent whose socket is idle
+/// holds neither. Not thread-safe: it lives inside one grain's turns.
 /// </summary>
 internal sealed class DedupCache(AgentOptions options)
 {
