@@ -125,6 +125,32 @@ public sealed class SchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallCycle_BackToNonReentrantGrainThroughReentrantGrain_FailsAtOnceWithDeadlockException()
+    {
+        var a = _silo.GrainFactory.GetGrain<IChainGrain>("a3");
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DeadlockException>(() => a.CallViaReentrant("r3").WaitAsync(Wait));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+        Assert.Contains("chain/a3", error.Message);
+        Assert.Equal("pong from a3", await a.Ping().WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task OutgoingChain_AnActiveReentrantGrainAddsNoLink_ButPassesOnTheChainItWasCalledIn()
+    {
+        // A reentrant grain accepts every call once active, so its link would never detect a deadlock; leaving it out
+        // spares its callees a chain (and an execution context captured at each of their awaits).
+        Assert.Equal("chain/a4", await _silo.GrainFactory.GetGrain<IChainGrain>("a4").OutgoingChain().WaitAsync(Wait));
+        Assert.Null(await _silo.GrainFactory.GetGrain<IReentrantChainGrain>("r4").OutgoingChain().WaitAsync(Wait));
+        Assert.Equal("chain/a4", await _silo.GrainFactory.GetGrain<IChainGrain>("a4").ChainOfCallsFrom("r4").WaitAsync(Wait));
+
+        // While activating it does not accept calls yet, so a call back to it would wait on itself: it adds its link.
+        Assert.Equal("reentrantchain/r4", await _silo.GrainFactory.GetGrain<IReentrantChainGrain>("r4").ChainWhileActivating().WaitAsync(Wait));
+    }
+
+    [Fact]
     public async Task GrainException_ReachesCallerWithTypeMessageAndGrainStack()
     {
         var grain = _silo.GrainFactory.GetGrain<ICounterGrain>("thrower");

@@ -29,15 +29,23 @@ internal sealed record RequestContext(ActivationData Activation, CallChain? Call
     /// <summary>
     /// The chain an outgoing call from the running code carries: the incoming chain plus this grain, or this grain
     /// alone when the turn has no chain; null outside grain code (including code a grain moved off its scheduler, such
-    /// as a <c>Task.Run</c> body in a turn without a chain).
+    /// as a <c>Task.Run</c> body in a turn without a chain). A reentrant grain adds itself only while it activates: once
+    /// active it accepts every call, so a call coming back to it is never a deadlock and its link would only make the
+    /// callee's turn carry a chain (and capture an execution context at every await) for nothing. A chain that passes
+    /// through it keeps the grains before it, so a cycle back to a non-reentrant grain is still refused at once.
     /// </summary>
     public static CallChain? OutgoingChain()
     {
         if (_current.Value is { } context)
         {
-            return CallChain.Extend(context.CallChain, context.Activation.GrainId);
+            return AddsItself(context.Activation) ? CallChain.Extend(context.CallChain, context.Activation.GrainId) : context.CallChain;
         }
 
-        return ActivationTaskScheduler.RunningOnThisThread?.Owner is ActivationData activation ? CallChain.Extend(null, activation.GrainId) : null;
+        return ActivationTaskScheduler.RunningOnThisThread?.Owner is ActivationData activation && AddsItself(activation)
+            ? CallChain.Extend(null, activation.GrainId)
+            : null;
     }
+
+    private static bool AddsItself(ActivationData activation)
+        => !activation.GrainClass.IsReentrant || activation.State == ActivationState.Activating;
 }
