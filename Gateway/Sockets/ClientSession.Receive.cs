@@ -153,10 +153,18 @@ internal sealed partial class ClientSession
             }
             catch (AgentNotOpenException)
             {
-                // The agent was activated again elsewhere (its silo died) and lost its binding: bind it again and resend once.
+                // The agent was activated again elsewhere (its silo died) and lost its binding: bind it again and resend
+                // once; in session mode the session went with the old activation, and the client is told so.
                 LogAgentReopened(Info.SocketId, Info.AgentKey);
-                await _agent.Open(OpenRequest, Observer!);
-                answer = await _agent.Send(item.Message!);
+                if (await _agent.Rebind(OpenRequest, Observer!))
+                {
+                    answer = await _agent.Send(item.Message!);
+                }
+                else
+                {
+                    RequestClose(CloseInternalError, "session lost", flush: true);
+                    answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.UpstreamFailed, "Upstream session lost: the agent's silo failed; connect again to start a new session", ("pool", Info.Pool));
+                }
             }
         }
         catch (TimeoutException)

@@ -14,6 +14,15 @@ public interface IAgentGrain : IGrainWithStringKey
     Task Open(AgentOpenRequest request, IAgentObserver observer);
 
     /// <summary>
+    /// Binds again an agent that threw <see cref="AgentNotOpenException"/> while its socket was open (it was activated
+    /// again after its silo died). True when the caller may resend; false for a session-mode pool: the session's
+    /// upstream connection, and whatever the client set up on it (subscriptions, an initialized protocol session), was
+    /// the old activation's, so the agent stays closed and the caller closes the client socket (1011) for the client to
+    /// start a new session, rather than carrying on silently on a new connection.
+    /// </summary>
+    Task<bool> Rebind(AgentOpenRequest request, IAgentObserver observer);
+
+    /// <summary>
     /// Forwards one JSON-RPC request or notification (a single object, not a batch). Returns the response
     /// JSON with the client's id, or null for a notification. Throws <see cref="AgentNotOpenException"/> when the
     /// agent is not open (a fresh activation after its silo died): open it again and resend.

@@ -91,6 +91,25 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
+    public async Task<bool> Rebind(AgentOpenRequest request, IAgentObserver observer)
+    {
+        if (_pool is not null)
+        {
+            return true; // another request of the same socket bound it again already
+        }
+
+        var terms = PoolTerms.From(await GrainFactory.GetGrain<IPoolGrain>(request.Pool).GetInfo());
+        if (terms.SessionMode)
+        {
+            LogSessionLost(_logger, _key, "activated again without its session connection");
+            return false;
+        }
+
+        await Open(request, observer);
+        return true;
+    }
+
+    /// <inheritdoc />
     public async Task<string?> Send(string message)
     {
         var utf8 = Encoding.UTF8.GetBytes(message);
@@ -181,6 +200,12 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 if (reply.ConnectionFailed)
                 {
                     await DropLeaseAsync(lease, connectionFailed: true);
+                    if (SessionMode)
+                    {
+                        // The session lived on that connection: the client must know, not carry on on another one.
+                        LogSessionLost(_logger, _key, lease.ConnectionKey);
+                        _observer?.OnClosed(1011, "session connection lost");
+                    }
                 }
 
                 // Nothing reached the upstream: another connection may take it (not in session mode,

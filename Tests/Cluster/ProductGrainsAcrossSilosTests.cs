@@ -94,20 +94,9 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     public async Task SessionMode_ConnectionOnOtherSiloThanAgent_UpstreamNotificationsReachTheClient_Issue3()
     {
         await using var upstream = await UpstreamServer.StartAsync();
-        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings)
-        {
-            ["Pools:s:Url"] = upstream.Url.ToString(),
-            ["Pools:s:Mode"] = "Session",
-            ["Pools:s:MinConnections"] = "0",
-            ["Pools:s:MaxConnections"] = "1",
-            ["Pools:s:PreWarming"] = "false",
-        };
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
         await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var active = await cluster.WhenAllActiveAsync();
-        // The one connection grain of the pool is placed by hash; the agent is chosen to hash to the other silo.
-        var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
-        var agent = Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
+        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
         await using var client = await gateway.ConnectAsync("s", agent);
 
         await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"notify_me","params":{"count":3}}""");
@@ -122,6 +111,68 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
         var connectionHost = cluster.FindHost(new GrainId("connection", "s/1"))!;
         Assert.NotEqual(agentHost.Address, connectionHost.Address);
+    }
+
+    [Theory]
+    [InlineData("connection")]
+    [InlineData("agent")]
+    public async Task SessionMode_SiloHoldingTheSessionKilled_ClientGetsMinus32004ThenClose1011_NeverCarriesOnSilently(string killed)
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
+        await using var client = await gateway.ConnectAsync("s", agent);
+        await client.SendAsync("""{"jsonrpc":"2.0","id":"before","method":"echo","params":[1]}""");
+        Assert.Contains("\"result\"", await client.ReceiveAsync());
+        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
+        var connectionHost = cluster.FindHost(new GrainId("connection", "s/1"))!;
+        Assert.NotEqual(agentHost.Address, connectionHost.Address);
+
+        // The silo of the session's upstream connection dies (the agent finds its connection unreachable), or the
+        // agent's own silo dies (the agent comes back elsewhere without its lease): either way the session is gone.
+        var killedAt = Stopwatch.GetTimestamp();
+        await (killed == "connection" ? connectionHost : agentHost).KillAsync();
+
+        var answers = new List<string>();
+        for (var attempt = 0; ; attempt++)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(killedAt) < RecoveryBound, $"the socket is still open {RecoveryBound} after the kill; answers: {string.Join(" | ", answers)}");
+            await client.SendAsync($$"""{"jsonrpc":"2.0","id":"after-{{attempt}}","method":"echo","params":[1]}""");
+            var answer = await client.ReceiveAsync(TestCluster.ResponseTimeout + TimeSpan.FromSeconds(1));
+            if (answer is null)
+            {
+                break;
+            }
+
+            answers.Add(answer);
+            await Task.Delay(50);
+        }
+
+        output.WriteLine($"closed {Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds:F0} ms after the kill ({client.Socket.CloseStatusDescription}); answers: {string.Join(" | ", answers)}");
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, client.Socket.CloseStatus);
+        Assert.Contains("session", client.Socket.CloseStatusDescription);
+        Assert.NotEmpty(answers);
+        Assert.All(answers, a => Assert.Contains("\"code\":-32004", a));
+        Assert.DoesNotContain(answers, a => a.Contains("\"result\"", StringComparison.Ordinal));
+    }
+
+    private static Dictionary<string, string?> SessionPoolSettings(UpstreamServer upstream)
+        => new(ClusterGateway.SiloSettings)
+        {
+            ["Pools:s:Url"] = upstream.Url.ToString(),
+            ["Pools:s:Mode"] = "Session",
+            ["Pools:s:MinConnections"] = "0",
+            ["Pools:s:MaxConnections"] = "1",
+            ["Pools:s:PreWarming"] = "false",
+        };
+
+    /// <summary>An agent key that hash placement puts on another silo than the session pool's one connection grain.</summary>
+    private static async Task<string> AgentAwayFromSessionConnectionAsync(TestCluster cluster)
+    {
+        var active = await cluster.WhenAllActiveAsync();
+        var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
+        return Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
     }
 
     private static void ProductGrains(ISiloBuilder silo)

@@ -144,6 +144,23 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rebind_RequestModeBindsAgainForTheResend_SessionModeStaysClosed()
+    {
+        // A fresh activation stands for an agent activated again after its silo died.
+        var again = _host.Grains.GetGrain<IAgentGrain>("t1/again");
+        await Assert.ThrowsAsync<AgentNotOpenException>(() => again.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.True(await again.Rebind(new AgentOpenRequest("main", "t1", "a"), _host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver())));
+        Assert.Contains("result", await again.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+
+        // Session mode: the session's connection was the old activation's, so nothing is resent on a new one.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1" });
+        var session = host.Grains.GetGrain<IAgentGrain>("t1/session-again");
+        Assert.False(await session.Rebind(new AgentOpenRequest("main", "t1", "s"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver())));
+        await Assert.ThrowsAsync<AgentNotOpenException>(() => session.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Equal(0, host.Upstream.TotalReceived);
+    }
+
+    [Fact]
     public async Task Send_AfterWindow_ForwardedAgain()
     {
         var clock = new FakeTimeProvider();
