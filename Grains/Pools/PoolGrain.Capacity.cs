@@ -16,6 +16,21 @@ internal sealed partial class PoolGrain
         }
     }
 
+    /// <summary>
+    /// A lease is over. In session mode its connection is not handed to the next session: the upstream may keep state
+    /// for the one that ended (subscriptions that go on pushing, an initialized protocol session, a login), which would
+    /// reach another agent, possibly another tenant's. So a session's connection is drained and closed, and capacity
+    /// comes back as a fresh socket.
+    /// </summary>
+    private void EndLease(PoolConnection connection, string reason)
+    {
+        Unlease(connection);
+        if (_options.Mode == PoolMode.Session)
+        {
+            Recycle(connection, reason);
+        }
+    }
+
     private void RevokeLeases(PoolConnection connection)
     {
         // Holders find out on their next send (the connection answers "not sent") or renewal.
@@ -127,7 +142,7 @@ internal sealed partial class PoolGrain
                 ForgetLease(lease);
                 if (_connections.TryGetValue(lease.Connection, out var held))
                 {
-                    Unlease(held);
+                    EndLease(held, "session lease reclaimed");
                 }
 
                 LogLeaseReclaimed(_logger, _name, lease.Id, lease.Holder, now - lease.RenewedAt);

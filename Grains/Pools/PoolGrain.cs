@@ -163,8 +163,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     {
         if (_leases.TryGetValue(leaseId, out var lease) && ForgetLease(lease) && _connections.TryGetValue(lease.Connection, out var connection))
         {
-            Unlease(connection);
-            if (connectionFailed && connection.Last.State is not (ConnectionState.Failed or ConnectionState.Closed))
+            EndLease(connection, "session ended");
+            if (connectionFailed && !connection.Draining && connection.Last.State is not (ConnectionState.Failed or ConnectionState.Closed))
             {
                 // Until the connection reports again, do not hand it out.
                 connection.Last = connection.Last with { State = ConnectionState.Failed };

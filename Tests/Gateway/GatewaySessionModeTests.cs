@@ -1,3 +1,5 @@
+using Conduit.Tests.Infrastructure;
+
 namespace Conduit.Tests.Gateway;
 
 /// <summary>Session mode: messages the upstream sends on its own reach the client holding the session (through the observer).</summary>
@@ -57,5 +59,44 @@ public sealed class GatewaySessionModeTests
         }
 
         Assert.Equal(Enumerable.Range(0, notifications), sequence);
+    }
+
+    [Fact]
+    public async Task SessionEnds_NextSessionGetsAFreshUpstreamConnection_NothingOfThePreviousSessionReachesIt()
+    {
+        // One connection only: without care the second session would get the first one's socket, subscription and all.
+        await using var host = await GatewayTestHost.StartAsync(new()
+        {
+            ["Pools:up:Mode"] = "Session", ["Pools:up:MinConnections"] = "1", ["Pools:up:MaxConnections"] = "1", ["Pools:up:PreWarming"] = "false",
+        });
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1);
+        var acceptedBefore = host.Upstream.AcceptedSockets;
+        var first = await host.ConnectAsync(apiKey: GatewayTestHost.BigKey);
+        await first.SendAsync(JsonAssert.Request(1, "subscribe", "{\"count\":100000,\"intervalMs\":5}"));
+        var subscription = JsonAssert.Parse(await first.ReceiveAsync()).GetProperty("result").GetString();
+        Assert.Contains(subscription!, await first.ReceiveAsync());
+        await first.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await first.DisposeAsync();
+
+        await using var second = await host.ConnectAsync(apiKey: GatewayTestHost.LoadKey);
+        await second.SendAsync(JsonAssert.Request(2, "echo", "[2]"));
+        var received = new List<string>();
+        var quietUntil = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
+        while (DateTime.UtcNow < quietUntil)
+        {
+            try
+            {
+                received.Add((await second.ReceiveAsync(quietUntil - DateTime.UtcNow))!);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        Assert.False(received.Any(m => m.Contains(subscription!, StringComparison.Ordinal)), "the second session got the first one's notifications: " + string.Join(" | ", received.Take(3)));
+        Assert.Equal("2", JsonAssert.Id(JsonAssert.Parse(Assert.Single(received))));
+        Assert.True(host.Upstream.AcceptedSockets > acceptedBefore, "the second session was given the first session's upstream socket");
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1, because: "the first session's upstream socket was not closed");
     }
 }
