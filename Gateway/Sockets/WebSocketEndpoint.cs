@@ -187,7 +187,7 @@ internal sealed partial class WebSocketEndpoint(
     {
         try
         {
-            await agent.Close();
+            await agent.Close(info.SocketId);
         }
         catch (Exception ex)
         {

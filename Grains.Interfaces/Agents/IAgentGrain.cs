@@ -36,8 +36,12 @@ public interface IAgentGrain : IGrainWithStringKey
     /// </summary>
     Task<string?> SendBatch(string batch);
 
-    /// <summary>The client socket is gone: release session leases and forget the observer.</summary>
-    Task Close();
+    /// <summary>
+    /// The client socket <paramref name="socketId"/> is gone: release the lease and forget the observer, unless a later
+    /// socket with the same agent id has opened the agent since (a client that reconnected before the gateway noticed
+    /// its old socket was dead); that socket keeps the agent, its lease and, in session mode, its session.
+    /// </summary>
+    Task Close(string socketId);
 
     /// <summary>
     /// From the pool: others wait for a lease, so give request-mode lease <paramref name="leaseId"/> back as soon as none

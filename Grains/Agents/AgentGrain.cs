@@ -29,6 +29,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private IPoolGrain? _pool;
     private PoolTerms? _terms; // what the agent needs of its pool's PoolInfo (not the whole of it: one per open socket)
     private IAgentObserver? _observer;
+    private string? _socketId; // the socket that opened the agent last
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
     private IGrainTimer? _pruneTimer;
@@ -79,6 +80,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _poolName = request.Pool;
         _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
         _observer = observer;
+        _socketId = request.SocketId;
         _terms = PoolTerms.From(await _pool.GetInfo());
         if (SessionMode && _lease is { } held)
         {
@@ -279,9 +281,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
-    public async Task Close()
+    public async Task Close(string socketId)
     {
+        if (_socketId is not null && socketId != _socketId)
+        {
+            return; // a later socket took the agent over; this close is about an old one
+        }
+
         _observer = null;
+        _socketId = null;
         DelayDeactivation(TimeSpan.FromSeconds(-1));
         if (_lease is { } lease)
         {

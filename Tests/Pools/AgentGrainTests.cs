@@ -161,6 +161,32 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Close_OfASocketThatAnotherSocketTookOver_Ignored_TheNewSocketKeepsAgentAndSession()
+    {
+        // A client reconnects with the same agent id before the gateway noticed that its old socket died: the old
+        // socket's late close must not take the agent, its lease or its session away from the new one.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });
+        var pool = await host.UsablePoolAsync(1);
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/reconnects");
+        var oldObserver = new RecordingObserver();
+        var newObserver = new RecordingObserver();
+        await agent.Open(new AgentOpenRequest("main", "t1", "old-socket"), host.Grains.CreateObjectReference<IAgentObserver>(oldObserver));
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        await agent.Open(new AgentOpenRequest("main", "t1", "new-socket"), host.Grains.CreateObjectReference<IAgentObserver>(newObserver));
+
+        await agent.Close("old-socket");
+
+        Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
+        Assert.True(await host.Upstream.PushAsync("""{"jsonrpc":"2.0","method":"ping","params":{}}""") >= 1); // a spare connection has no observer
+        await Eventually.TrueAsync(() => newObserver.Messages.Count == 1);
+        Assert.Empty(oldObserver.Messages);
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":2,"method":"echo"}"""));
+
+        await agent.Close("new-socket");
+        Assert.Equal(0, (await pool.GetInfo()).LeasesInUse);
+    }
+
+    [Fact]
     public async Task Send_AfterWindow_ForwardedAgain()
     {
         var clock = new FakeTimeProvider();
@@ -188,7 +214,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
         var closed = host.Grains.GetGrain<IAgentGrain>("t1/closed");
         await closed.Open(new AgentOpenRequest("main", "t1", "c"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
         await closed.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
-        await closed.Close();
+        await closed.Close("c");
 
         // An hour without traffic: four times the default collection age, with the collector running each minute.
         await clock.AdvanceInStepsAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1));

@@ -284,7 +284,7 @@ public sealed class PoolGrainTests
         Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
         Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":2,"method":"echo"}"""));
 
-        await agent.Close();
+        await agent.Close("t/session");
         Assert.Equal(0, (await pool.GetInfo()).LeasesInUse);
     }
 
