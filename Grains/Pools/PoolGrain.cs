@@ -269,8 +269,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         {
             Recycle(connection, "unhealthy");
         }
-        else if (report.RotationDue)
+        else if (report.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
         {
+            // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends).
             Recycle(connection, $"rotation after {report.Requests} requests");
         }
     }

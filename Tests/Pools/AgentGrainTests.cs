@@ -187,6 +187,36 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SessionMode_PastMaxRequestsPerConnection_SessionGoesOn_ItsConnectionIsRecycledWhenItEnds()
+    {
+        // Rotation drains a connection so that a fresh one takes its place; a session lives on its connection, so it is
+        // not cut for it (its connection is recycled anyway when the session ends).
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2", ["MaxRequestsPerConnection"] = "5", ["PreWarming"] = "false",
+        });
+        var pool = await host.UsablePoolAsync(1);
+        var observer = new RecordingObserver();
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/long-session");
+        await agent.Open(new AgentOpenRequest("main", "t1", "s"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
+        var accepted = host.Upstream.AcceptedSockets;
+
+        for (var i = 1; i <= 20; i++)
+        {
+            Assert.Contains("result", await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}"""));
+        }
+
+        await Task.Delay(200); // a rotation would have been reported and acted on by now
+        Assert.Empty(observer.Closes);
+        Assert.Equal(accepted, host.Upstream.AcceptedSockets);
+        var reports = await Task.WhenAll((await pool.GetConnections()).Select(c => host.Grains.GetGrain<IConnectionGrain>(c.Connection).GetReport()));
+        var session = Assert.Single(reports, r => r.Requests >= 20);
+
+        await agent.Close("s");
+        await Eventually.TrueAsync(() => pool.GetConnections().Result.All(c => c.Connection != session.Connection));
+    }
+
+    [Fact]
     public async Task Send_AfterWindow_ForwardedAgain()
     {
         var clock = new FakeTimeProvider();
