@@ -229,7 +229,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     {
         _state = ConnectionState.Initializing;
         var generation = ++_generation;
-        var socket = new UpstreamConnection(_poolName, _time, _logger, OnUnsolicited, reason => OnSocketEnded(generation, reason));
+        var socket = new UpstreamConnection(_poolName, _time, _logger, OnUnsolicited, reason => OnSocketEnded(generation, reason), _options.MaxMessageBytes);
         try
         {
             await socket.ConnectAsync(new Uri(_options.Url!), _options.ConnectTimeout, _options.HealthCheckInterval, _options.HealthCheckTimeout, CancellationToken.None);

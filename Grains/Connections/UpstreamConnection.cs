@@ -20,6 +20,9 @@ namespace Conduit.Grains.Connections;
 /// </summary>
 internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSendCompletion
 {
+    private const int ReadBufferBytes = 8192;
+    private const int KeptReadBufferBytes = 64 * 1024;
+
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
@@ -30,6 +33,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     private readonly ILogger _logger;
     private readonly Action<string> _onUnsolicited;
     private readonly Action<string> _onClosed;
+    private readonly int _maxMessageBytes;
     private long _nextId;
     private long _requests;
     private long _latencyMaxTicks = -1;
@@ -41,8 +45,10 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
 
-    public UpstreamConnection(string pool, TimeProvider time, ILogger logger, Action<string> onUnsolicited, Action<string> onClosed)
+    public UpstreamConnection(string pool, TimeProvider time, ILogger logger, Action<string> onUnsolicited, Action<string> onClosed, int maxMessageBytes = UpstreamLimits.DefaultMaxMessageBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, UpstreamLimits.MinMaxMessageBytes);
+        _maxMessageBytes = maxMessageBytes;
         _pool = pool;
         _time = time;
         _logger = logger;
@@ -246,24 +252,36 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>(8192);
+        var buffer = new ArrayBufferWriter<byte>(ReadBufferBytes);
         var reason = "upstream closed the socket";
         try
         {
             while (true)
             {
+                if (buffer.Capacity > KeptReadBufferBytes)
+                {
+                    buffer = new ArrayBufferWriter<byte>(ReadBufferBytes); // one large answer does not pin its buffer for the socket's life
+                }
+
                 buffer.ResetWrittenCount();
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await _socket.ReceiveAsync(buffer.GetMemory(8192), _stop.Token);
+                    result = await _socket.ReceiveAsync(buffer.GetMemory(ReadBufferBytes), _stop.Token);
                     buffer.Advance(result.Count);
                 }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close && buffer.WrittenCount <= _maxMessageBytes);
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     reason = $"upstream closed the socket ({_socket.CloseStatus})";
+                    break;
+                }
+
+                if (buffer.WrittenCount > _maxMessageBytes)
+                {
+                    reason = $"upstream sent a message larger than {_maxMessageBytes} bytes (MaxMessageBytes)";
+                    LogOversized(_logger, _pool, _maxMessageBytes);
                     break;
                 }
 
@@ -360,6 +378,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: upstream sent a message that is not JSON ({Start}); closing the socket")]
     private static partial void LogGarbage(ILogger logger, string pool, string start);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: upstream sent a message larger than {MaxBytes} bytes (MaxMessageBytes); closing the socket")]
+    private static partial void LogOversized(ILogger logger, string pool, int maxBytes);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a connection callback failed")]
     private static partial void LogCallbackFailed(ILogger logger, string pool, Exception exception);

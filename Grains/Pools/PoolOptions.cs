@@ -1,3 +1,4 @@
+using Conduit.Grains.Connections;
 using Conduit.Grains.LoadBalancing;
 
 namespace Conduit.Grains.Pools;
@@ -100,6 +101,12 @@ public sealed class PoolOptions
 
     /// <summary>A request not answered by the upstream within this gets -32005. Default 25 s (below the runtime's 30 s call timeout).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// Largest message accepted from the upstream (all fragments together). A larger one closes the socket as broken (the
+    /// requests in flight on it get -32004) rather than growing a buffer without bound. Default 16 MiB.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = UpstreamLimits.DefaultMaxMessageBytes;
 
     /// <summary>Whether demand forecasting pre-opens connections (never above the maximum). Default on.</summary>
     public bool PreWarming { get; set; } = true;

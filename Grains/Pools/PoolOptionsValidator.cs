@@ -1,3 +1,4 @@
+using Conduit.Grains.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Conduit.Grains.Pools;
@@ -43,6 +44,10 @@ internal sealed class PoolOptionsValidator : IValidateOptions<PoolOptions>
         }
 
         Positive(errors, prefix, nameof(options.MaxRequestsPerConnection), options.MaxRequestsPerConnection);
+        if (options.MaxMessageBytes < UpstreamLimits.MinMaxMessageBytes)
+        {
+            errors.Add($"{prefix}MaxMessageBytes {options.MaxMessageBytes} must be at least {UpstreamLimits.MinMaxMessageBytes} (bytes).");
+        }
         Positive(errors, prefix, nameof(options.FailureThreshold), options.FailureThreshold);
         Positive(errors, prefix, nameof(options.SuccessThreshold), options.SuccessThreshold);
 

@@ -72,18 +72,19 @@ public sealed class PoolOptionsTests
             BreakerMinimumThroughput = 1,
             BreakDuration = TimeSpan.FromMilliseconds(10),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(1),
+            MaxMessageBytes = 100,
         };
 
         var result = new PoolOptionsValidator().Validate("main", options);
 
         Assert.True(result.Failed);
         var failures = result.Failures!.ToList();
-        foreach (var name in new[] { "Url 'http://example'", "MinConnections 11", "MaxInFlightPerConnection 0", "AcquireTimeout", "MaxWaiters -1", "TtlJitter 1.5", "DegradedLatency", "BreakerFailureRatio 0", "BreakerMinimumThroughput 1", "BreakDuration", "ReconnectMaxDelay" })
+        foreach (var name in new[] { "Url 'http://example'", "MinConnections 11", "MaxInFlightPerConnection 0", "AcquireTimeout", "MaxWaiters -1", "TtlJitter 1.5", "DegradedLatency", "BreakerFailureRatio 0", "BreakerMinimumThroughput 1", "BreakDuration", "ReconnectMaxDelay", "MaxMessageBytes 100" })
         {
             Assert.Contains(failures, f => f.StartsWith("Pools:main:", StringComparison.Ordinal) && f.Contains(name, StringComparison.Ordinal));
         }
 
-        Assert.Equal(11, failures.Count);
+        Assert.Equal(12, failures.Count);
     }
 
     [Fact]

@@ -147,6 +147,35 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpstreamSendsMessageOverMaxMessageBytes_SocketClosedAndRequestFails_SmallerAnswersServed()
+    {
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _ => { }, r => closed.TrySetResult(r), maxMessageBytes: 64 * 1024);
+        await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
+        Task<UpstreamReply> EchoAsync(int id, int length)
+        {
+            var bytes = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{id}},"method":"echo","params":["{{new string('x', length)}}"]}""");
+            Assert.True(JsonRpcEnvelope.TryParse(bytes, out var envelope));
+            return connection.SendAsync(bytes, envelope, TimeSpan.FromSeconds(10));
+        }
+
+        // Answers below the limit, twice the buffer the reader keeps between messages, are served on the same socket.
+        for (var i = 1; i <= 3; i++)
+        {
+            var fine = await EchoAsync(i, 60 * 1024).WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(UpstreamOutcome.Answered, fine.Outcome);
+            Assert.Equal(60 * 1024 + 40, fine.Response!.Length, tolerance: 40);
+        }
+
+        var tooBig = await EchoAsync(9, 100 * 1024).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(UpstreamOutcome.Failed, tooBig.Outcome);
+        Assert.Contains("-32004", tooBig.Response);
+        Assert.Contains("larger than 65536 bytes", await closed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(connection.IsOpen);
+    }
+
+    [Fact]
     public async Task UpstreamNeverAnswers_TimesOutWith32005()
     {
         _server.Faults.NeverAnswer = true;
