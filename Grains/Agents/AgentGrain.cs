@@ -143,7 +143,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
         var now = _time.GetUtcNow();
         DedupEntry? entry = null;
-        if (id is not null)
+        if (id is not null && id != "null") // a null id names no request: two of them are two requests
         {
             if (_dedup.TryGet(id, now, out var seen))
             {

@@ -63,6 +63,20 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_IdNull_NeverDeduplicated_EachRequestGoesUpstreamAndGetsItsOwnAnswer()
+    {
+        // JSON-RPC allows (and discourages) a null id: it names no request, so two of them are two requests.
+        var agent = await OpenAgentAsync("t1/null-ids");
+
+        var first = await agent.Send("""{"jsonrpc":"2.0","id":null,"method":"echo","params":[1]}""");
+        var second = await agent.Send("""{"jsonrpc":"2.0","id":null,"method":"echo","params":[2]}""");
+
+        Assert.Equal("""{"jsonrpc":"2.0","id":null,"result":[1]}""", first);
+        Assert.Equal("""{"jsonrpc":"2.0","id":null,"result":[2]}""", second);
+        Assert.Equal(2, _host.Upstream.CountOf("echo"));
+    }
+
+    [Fact]
     public async Task Send_SameIdTwiceWithinWindow_ReachesUpstreamOnce()
     {
         var agent = await OpenAgentAsync("t1/dedup");
