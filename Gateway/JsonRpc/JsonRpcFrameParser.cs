@@ -57,6 +57,12 @@ internal static class JsonRpcFrameParser
             return Invalid("null", "Invalid Request: not an object");
         }
 
+        // A member given twice is ambiguous: which id to rewrite and answer with, which method the upstream runs.
+        if (RepeatedMember(element) is { } repeated)
+        {
+            return Invalid(repeated == "id" || !element.TryGetProperty("id", out var firstId) || firstId.ValueKind is not (JsonValueKind.String or JsonValueKind.Number) ? "null" : firstId.GetRawText(), $"Invalid Request: member '{repeated}' appears more than once");
+        }
+
         var hasId = element.TryGetProperty("id", out var id);
         var idJson = hasId && id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null ? id.GetRawText() : "null";
         if (hasId && id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
@@ -80,6 +86,24 @@ internal static class JsonRpcFrameParser
         }
 
         return JsonRpcItem.Valid(element.GetRawText(), idJson, isNotification: !hasId);
+    }
+
+    /// <summary>The first of the envelope's members (jsonrpc, id, method, params) that appears more than once, if any.</summary>
+    private static string? RepeatedMember(JsonElement element)
+    {
+        var seen = 0;
+        foreach (var property in element.EnumerateObject())
+        {
+            var bit = property.NameEquals("id") ? 1 : property.NameEquals("method") ? 2 : property.NameEquals("params") ? 4 : property.NameEquals("jsonrpc") ? 8 : 0;
+            if ((seen & bit) != 0)
+            {
+                return property.Name;
+            }
+
+            seen |= bit;
+        }
+
+        return null;
     }
 
     private static JsonRpcItem Invalid(string idJson, string message)

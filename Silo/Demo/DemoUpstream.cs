@@ -104,6 +104,22 @@ internal static class DemoUpstream
 
     private static string? Answer(ReadOnlySpan<byte> utf8)
     {
+        try
+        {
+            return AnswerParsed(utf8);
+        }
+        catch (ArgumentException)
+        {
+            // JsonObject refuses a member given twice when it is first read. The pool shares this socket: answer (with the
+            // id as JsonDocument, which allows repeats, reads it) rather than fail the socket and everyone's requests on it.
+            using var document = JsonDocument.Parse(utf8.ToArray());
+            var id = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("id", out var value) ? JsonNode.Parse(value.GetRawText()) : null;
+            return Error(id, -32600, "Invalid Request: a member is given more than once").ToJsonString();
+        }
+    }
+
+    private static string? AnswerParsed(ReadOnlySpan<byte> utf8)
+    {
         JsonNode? root;
         try
         {
@@ -130,6 +146,7 @@ internal static class DemoUpstream
 
         return AnswerOne(root)?.ToJsonString();
     }
+
 
     private static JsonObject? AnswerOne(JsonNode? message)
     {

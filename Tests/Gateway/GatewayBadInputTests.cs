@@ -51,6 +51,14 @@ public sealed class GatewayBadInputTests : IAsyncLifetime
         Assert.Equal("5", JsonAssert.Id(answer));
         await client.SendAsync("[]");
         Assert.Equal(-32600, JsonAssert.ErrorCode(JsonAssert.Parse(await client.ReceiveAsync())));
+
+        // A member given twice: which id would be rewritten and answered, which method run? Refused, never forwarded.
+        var forwarded = _host.Upstream.TotalReceived;
+        await client.SendAsync("""{"jsonrpc":"2.0","id":7,"method":"echo","id":8}""");
+        var twice = JsonAssert.Parse(await client.ReceiveAsync());
+        Assert.Equal(-32600, JsonAssert.ErrorCode(twice));
+        Assert.Equal("null", JsonAssert.Id(twice));
+        Assert.Equal(forwarded, _host.Upstream.TotalReceived);
         await AssertServedAsync(client);
         await AssertBystanderServedAsync();
     }

@@ -28,6 +28,15 @@ public sealed class JsonRpcFrameParserTests
     }
 
     [Fact]
+    public void Parse_DuplicateMembersInsideParams_LeftToTheUpstream()
+    {
+        // Only the envelope's own members must be unambiguous (the service rewrites the id); params are the upstream's.
+        var item = Assert.Single(Parse("""{"jsonrpc":"2.0","id":1,"method":"echo","params":{"a":1,"a":2}}""").Items);
+
+        Assert.Null(item.ErrorResponse);
+    }
+
+    [Fact]
     public void Parse_Notification_IsNotification()
     {
         var item = Assert.Single(Parse("""{"jsonrpc":"2.0","method":"log","params":{"a":1}}""").Items);
@@ -57,6 +66,10 @@ public sealed class JsonRpcFrameParserTests
     [InlineData("""{"jsonrpc":"2.0","id":"x","method":"a","params":3}""", "\"x\"")]
     [InlineData("""{"jsonrpc":"2.0","id":{"a":1},"method":"a"}""", "null")]
     [InlineData("[]", "null")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"echo","id":8}""", "null")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"echo","method":"drop"}""", "7")]
+    [InlineData("""{"jsonrpc":"2.0","jsonrpc":"2.0","id":7,"method":"echo"}""", "7")]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"echo","params":[1],"params":{}}""", "7")]
     public void Parse_NotJsonRpc_InvalidRequest(string text, string expectedId)
     {
         var item = Assert.Single(Parse(text).Items);

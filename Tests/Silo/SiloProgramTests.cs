@@ -20,6 +20,15 @@ public sealed class SiloProgramTests
 
         Assert.Equal("world", answer.GetProperty("result").GetProperty("hello").GetString());
         Assert.Contains("development API key", silo.Output, StringComparison.Ordinal);
+
+        // Odd params (a member given twice) are the upstream's business: answered, without breaking the demo pool's
+        // shared socket.
+        await client.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"echo","params":{"a":1,"a":2}}""");
+        var odd = JsonDocument.Parse((await client.ReceiveAsync(TimeSpan.FromSeconds(20)))!).RootElement;
+        Assert.Equal(2, odd.GetProperty("id").GetInt32());
+        await client.SendAsync("""{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]}""");
+        Assert.Equal("""{"jsonrpc":"2.0","id":3,"result":[3]}""", await client.ReceiveAsync(TimeSpan.FromSeconds(20)));
+        Assert.DoesNotContain("demo/1 lost", silo.Output, StringComparison.Ordinal);
     }
 
     [Fact]
