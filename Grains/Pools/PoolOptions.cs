@@ -104,7 +104,8 @@ public sealed class PoolOptions
 
     /// <summary>
     /// Largest message accepted from the upstream (all fragments together). A larger one closes the socket as broken (the
-    /// requests in flight on it get -32004) rather than growing a buffer without bound. Default 16 MiB.
+    /// requests in flight on it get -32004) rather than growing a buffer without bound. Default 8 MiB (half the cluster
+    /// transport's frame limit, which the answer must cross as an escaped JSON string).
     /// </summary>
     public int MaxMessageBytes { get; set; } = UpstreamLimits.DefaultMaxMessageBytes;
 

@@ -225,6 +225,32 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal("pong from " + onA, await client.GetGrain<IChainGrain>(onA).Ping());
     }
 
+    [Fact]
+    public async Task Frames_OverMaxFrameSize_CallFailsAtOnceWithTheLimit_NothingLeftPending_ConnectionKeepsServing()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, tune: o => o.MaxFrameSize = 64 * 1024);
+        await cluster.WhenAllActiveAsync();
+        var keys = Enumerable.Range(0, 20).Select(i => "blob" + i).ToList();
+        var fromA = cluster.Silos[0].GrainFactory;
+        await Task.WhenAll(keys.Select(k => fromA.GetGrain<IBlobGrain>(k).Length("warm")));
+        var onB = fromA.GetGrain<IBlobGrain>(keys.First(k => cluster.Silos[1].Catalog.Find(new GrainId("blob", k)) is not null));
+        var transport = cluster.Silos[0].Service.Transport!;
+
+        // A request too large to send: the caller's error, at once, and nothing waits for an answer that cannot come.
+        var started = Stopwatch.GetTimestamp();
+        var tooLarge = await Assert.ThrowsAsync<ArgumentException>(() => onB.Length(new string('x', 100_000)));
+        Assert.Contains("exceeds the limit of 65536 bytes", tooLarge.Message);
+        Assert.Equal(0, transport.PendingCount);
+
+        // A result too large to send back: a fault instead, not a response timeout.
+        var tooLong = await Assert.ThrowsAnyAsync<Exception>(() => onB.Make(100_000));
+        Assert.Contains("exceeds the limit", tooLong.Message);
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5), "the oversized calls should fail at once");
+
+        Assert.Equal(5, await onB.Length("small"));
+        Assert.Equal(1000, (await onB.Make(1000)).Length);
+    }
+
     private sealed class ProbeObserver : IProbeObserver
     {
         private readonly List<string> _messages = [];

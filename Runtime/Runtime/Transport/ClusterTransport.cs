@@ -144,7 +144,18 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         };
         var frame = _codec.Encode(message); // throws on arguments that cannot be serialized: the caller's error
         _pending[id] = new Pending(onReply, resultType, connection, _time.GetTimestamp());
-        if (!connection.TrySend(frame) && _pending.TryRemove(id, out _))
+        bool sent;
+        try
+        {
+            sent = connection.TrySend(frame);
+        }
+        catch
+        {
+            _pending.TryRemove(id, out _); // a frame over the limit: the caller's error, and nothing will answer it
+            throw;
+        }
+
+        if (!sent && _pending.TryRemove(id, out _))
         {
             onReply(null, new SiloUnavailableException($"The connection to {connection.RemoteEndPoint} is closed."));
         }
