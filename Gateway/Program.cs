@@ -14,6 +14,11 @@ if (string.Equals(builder.Configuration["Cluster:Provider"], "redis", StringComp
 builder.Services.AddConduitGateway(builder.Configuration);
 
 var app = builder.Build();
+if (!Conduit.Runtime.Hosting.StartupValidation.TryValidate(app.Services, Console.Error))
+{
+    return 1;
+}
+
 if (app.Services.GetService<IGrainFactory>() is null)
 {
     app.Logger.LogCritical("The stand-alone gateway needs a cluster client to reach the silos: start it with --Cluster:Provider=redis --Cluster:RedisConnectionString=host:port (docs/cluster.md), or run the Silo, which co-hosts the gateway.");

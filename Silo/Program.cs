@@ -28,6 +28,12 @@ builder.Services.AddConduitGateway(builder.Configuration);
 DevelopmentTenant.Configure(builder.Services, builder.Environment);
 
 var app = builder.Build();
+if (!StartupValidation.TryValidate(app.Services, Console.Error))
+{
+    return 1;
+}
+
 app.MapConduitGateway();
 DevelopmentTenant.Announce(app);
 await app.RunAsync();
+return 0;

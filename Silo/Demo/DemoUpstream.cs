@@ -23,13 +23,14 @@ internal static class DemoUpstream
     private const int MaxMessageBytes = 1024 * 1024;
 
     /// <summary>
-    /// Unless "Demo:Enabled" is false or a pool "demo" is configured, starts the demo upstream on its own loopback
-    /// port (so it outlives the silo's shutdown: the pool's connections close cleanly) and configures pool "demo"
-    /// to use it. Returns null when not started; dispose the result after the silo has stopped.
+    /// Unless "Demo:Enabled" is false or pool "demo" has a URL of its own, starts the demo upstream on its own loopback
+    /// port (so it outlives the silo's shutdown: the pool's connections close cleanly) and points pool "demo" at it;
+    /// other settings of pool "demo" (a mode, connection counts) are kept. Returns null when not started; dispose the
+    /// result after the silo has stopped.
     /// </summary>
     public static async Task<WebApplication?> StartAsync(ConfigurationManager configuration)
     {
-        if (!configuration.GetValue("Demo:Enabled", defaultValue: true) || configuration.GetSection("Pools:demo").Exists())
+        if (!configuration.GetValue("Demo:Enabled", defaultValue: true) || configuration["Pools:demo:Url"] is not null)
         {
             return null;
         }
@@ -43,12 +44,15 @@ internal static class DemoUpstream
         app.Map(Path, pipeline.Build());
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?> { ["Pools:demo:Url"] = $"ws://127.0.0.1:{address.Port}{Path}" };
+        if (configuration["Pools:demo:MinConnections"] is null && configuration["Pools:demo:MaxConnections"] is null)
         {
-            ["Pools:demo:Url"] = $"ws://127.0.0.1:{address.Port}{Path}",
-            ["Pools:demo:MinConnections"] = "1",
-            ["Pools:demo:MaxConnections"] = "4",
-        });
+            settings["Pools:demo:MinConnections"] = "1";
+            settings["Pools:demo:MaxConnections"] = "4";
+        }
+
+        // Added first, so that every other source (command line, environment, appsettings) still overrides these.
+        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = settings });
         return app;
     }
 

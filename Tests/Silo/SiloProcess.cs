@@ -94,6 +94,50 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs a silo that is expected to exit by itself (within <paramref name="timeout"/>, default 30 s): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string environment, Dictionary<string, string> variables, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{FreePort()}", "--environment", environment })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in variables)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The silo did not exit:\n" + output);
+        }
+
+        process.WaitForExit(); // the output is complete once this returns
+        lock (output)
+        {
+            return (process.ExitCode, output.ToString());
+        }
+    }
+
     public Uri SocketUri(string query) => new($"ws://127.0.0.1:{Port}/ws/demo?{query}");
 
     /// <summary>Resident set size of the child process, in bytes (Linux).</summary>

@@ -32,6 +32,39 @@ public sealed class SiloProgramTests
     }
 
     [Fact]
+    public async Task BadConfiguration_ExitsWithCode1_NamingEveryBadValue_WithoutAStackTrace()
+    {
+        var (exitCode, output) = await SiloProcess.RunToExitAsync("Development", new()
+        {
+            ["Pools__demo__MaxConnections"] = "0",
+            ["Agents__DedupMaxBytes"] = "-1",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The configuration is invalid", output, StringComparison.Ordinal);
+        Assert.Contains("Pools:demo:MaxConnections 0", output, StringComparison.Ordinal);
+        Assert.Contains("DedupMaxBytes", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DemoPool_OtherSettingsThanItsUrl_KeepTheDemoUpstream()
+    {
+        // Trying the demo with, say, more connections must not lose the demo upstream (it used to need a URL then).
+        await using var silo = await SiloProcess.StartAsync("Development", new() { ["Pools__demo__MaxConnections"] = "8", ["Pools__demo__MinConnections"] = "2" });
+        await using var client = await TestWebSocketClient.ConnectAsync(silo.SocketUri("api_key=" + DevKey));
+
+        await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}""");
+
+        Assert.Equal("""{"jsonrpc":"2.0","id":1,"result":[1]}""", await client.ReceiveAsync(TimeSpan.FromSeconds(20)));
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(
+            () => http.GetStringAsync($"http://127.0.0.1:{silo.Port}/api/usage/pools").Result.Contains("\"connections\":2,", StringComparison.Ordinal),
+            because: "MinConnections 2 of the command line was not applied to the demo pool");
+    }
+
+    [Fact]
     public async Task DefaultRun_Production_DevelopmentKeyRefusedWithStartUpMessage()
     {
         await using var silo = await SiloProcess.StartAsync("Production");
