@@ -66,6 +66,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
+            if (SessionMode && _observer is { } observer)
+            {
+                // The session ends with this activation (its silo is stopping): tell the client now rather than at its
+                // next request, which would find the agent elsewhere without it.
+                LogSessionLost(_logger, _key, $"deactivated: {reason.Text}");
+                observer.OnClosed(1011, "session lost");
+            }
         }
     }
 

@@ -157,6 +157,28 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.DoesNotContain(answers, a => a.Contains("\"result\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task SessionMode_SiloOfTheAgentStopsGracefully_ClientClosedWith1011AtOnce_WithoutSendingAnything()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
+        await using var client = await gateway.ConnectAsync("s", agent);
+        await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}""");
+        Assert.Contains("\"result\"", await client.ReceiveAsync());
+        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
+
+        // A subscribed client sends nothing for a while: it must not wait for notifications that cannot come.
+        var stoppedAt = Stopwatch.GetTimestamp();
+        await agentHost.StopAsync();
+
+        Assert.Null(await client.ReceiveAsync(TimeSpan.FromSeconds(10)));
+        output.WriteLine($"closed {Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds:F0} ms after the stop began: {client.Socket.CloseStatus} {client.Socket.CloseStatusDescription}");
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, client.Socket.CloseStatus);
+        Assert.Contains("session", client.Socket.CloseStatusDescription);
+    }
+
     private static Dictionary<string, string?> SessionPoolSettings(UpstreamServer upstream)
         => new(ClusterGateway.SiloSettings)
         {
