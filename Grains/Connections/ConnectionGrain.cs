@@ -91,6 +91,10 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             return Report();
         }
 
+        // From the pool's Open until closed, the socket (or its reconnection) is this activation's: idle collection must
+        // not close a warm connection, whatever the health check interval is against the collection age.
+        DelayDeactivation(TimeSpan.MaxValue);
+
         if (_opening is { } pending)
         {
             return await pending;
@@ -354,6 +358,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         Volatile.Read(ref _observer)?.OnClosed(1011, "upstream connection recycled");
         LogClosed(_logger, _key, reason);
         await ReportToPoolAsync(Report());
+        DelayDeactivation(TimeSpan.FromSeconds(-1));
         DeactivateOnIdle();
     }
 

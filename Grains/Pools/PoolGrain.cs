@@ -68,6 +68,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         _timer = RegisterGrainTimer(
             _ => MaintainAsync(),
             new GrainTimerCreationOptions(_options.MaintenanceInterval, _options.MaintenanceInterval) { Interleave = true, KeepAlive = true });
+
+        // A configured pool holds the books of its connections and leases: never collected for idleness.
+        DelayDeactivation(TimeSpan.MaxValue);
         EnsureCapacity();
         return Task.CompletedTask;
     }

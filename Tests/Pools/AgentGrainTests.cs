@@ -249,6 +249,27 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenPoolConnections_AreNotCollectedWhileIdle_EvenWhenNoTimerTicksWithinTheCollectionAge()
+    {
+        // A warm connection is process state: idle collection must not close it (and make the pool open another),
+        // however the health check interval compares with the collection age.
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["HealthCheckInterval"] = "02:00:00", ["ConnectionTtl"] = "10:00:00", ["PreWarming"] = "false" }, clock);
+        await host.UsablePoolAsync(2);
+        var accepted = host.Upstream.AcceptedSockets;
+
+        // An hour without traffic: four times the default collection age, with the collector running each minute.
+        await clock.AdvanceInStepsAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1));
+
+        Assert.Equal(accepted, host.Upstream.AcceptedSockets);
+        Assert.Equal(2, host.Upstream.OpenSockets);
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/after-an-hour");
+        await agent.Open(new AgentOpenRequest("main", "t1", "h"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Equal(accepted, host.Upstream.AcceptedSockets);
+    }
+
+    [Fact]
     public async Task OpenAgent_IsNotCollectedWhileIdle_ClosedOneIs()
     {
         var clock = new FakeTimeProvider();
