@@ -71,7 +71,9 @@ public sealed class WebSocketSendGateTests
 
         var loop = Task.Run(async () =>
         {
-            for (var i = 0; i < 5_000; i++)
+            // At least 5,000 times, and on until the writers got some direct writes in (on a busy machine their threads
+            // may not run at all during the first 5,000).
+            for (var i = 0; i < 5_000 || Volatile.Read(ref direct) == 0; i++)
             {
                 await gate.EnterAsync();
                 gate.Exit();
