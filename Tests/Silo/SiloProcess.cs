@@ -30,23 +30,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null, string readyPath = "/health/live", TimeSpan? timeout = null)
     {
         var port = FreePort();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in variables ?? [])
-        {
-            info.Environment[name] = value;
-        }
-
+        var info = StartInfo(port, environment, variables);
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
         var process = Process.Start(info)!;
@@ -97,24 +81,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>Runs a silo that is expected to exit by itself (within <paramref name="timeout"/>, default 30 s): its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string environment, Dictionary<string, string> variables, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{FreePort()}", "--environment", environment })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in variables)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(StartInfo(FreePort(), environment, variables))!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -136,6 +103,29 @@ internal sealed class SiloProcess : IAsyncDisposable
         {
             return (process.ExitCode, output.ToString());
         }
+    }
+
+    /// <summary>The Silo executable from the test output, on <paramref name="port"/>, with its output redirected.</summary>
+    private static ProcessStartInfo StartInfo(int port, string environment, Dictionary<string, string>? variables)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in variables ?? [])
+        {
+            info.Environment[name] = value;
+        }
+
+        return info;
     }
 
     public Uri SocketUri(string query) => new($"ws://127.0.0.1:{Port}/ws/demo?{query}");
