@@ -66,12 +66,11 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);
-            if (SessionMode && _observer is { } observer)
+            if (SessionMode && _observer is not null)
             {
                 // The session ends with this activation (its silo is stopping): tell the client now rather than at its
                 // next request, which would find the agent elsewhere without it.
-                LogSessionLost(_logger, _key, $"deactivated: {reason.Text}");
-                observer.OnClosed(1011, "session lost");
+                SessionLost($"deactivated: {reason.Text}", "session lost");
             }
         }
     }
@@ -150,7 +149,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
         var now = _time.GetUtcNow();
         DedupEntry? entry = null;
-        if (id is not null && id != "null") // a null id names no request: two of them are two requests
+        if (id is not null)
         {
             if (_dedup.TryGet(id, now, out var seen))
             {
@@ -212,8 +211,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                     if (SessionMode)
                     {
                         // The session lived on that connection: the client must know, not carry on on another one.
-                        LogSessionLost(_logger, _key, lease.ConnectionKey);
-                        _observer?.OnClosed(1011, "session connection lost");
+                        SessionLost(lease.ConnectionKey, "session connection lost");
                     }
                 }
 
@@ -317,6 +315,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
         LogSendFailed(_logger, _key, lease.ConnectionKey, e);
         return new ConnectionReply(JsonRpcErrors.UpstreamFailed(id, _poolName!, "connection unreachable"), Sent: false, ConnectionFailed: true, Answered: false);
+    }
+
+    /// <summary>The session's connection is gone (<paramref name="cause"/>, logged): the client socket is closed with 1011 and <paramref name="reason"/>.</summary>
+    private void SessionLost(string cause, string reason)
+    {
+        LogSessionLost(_logger, _key, cause);
+        _observer?.OnClosed(1011, reason);
     }
 
     /// <summary>A request is no longer in flight: the lease goes back if the pool asked for it, or once the agent is idle.</summary>
@@ -443,7 +448,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                     _leaseTimer = null;
                     if (SessionMode)
                     {
-                        _observer?.OnClosed(1011, "session connection lost");
+                        SessionLost("lease not renewed", "session connection lost");
                     }
                 }
             }

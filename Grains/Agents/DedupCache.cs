@@ -8,7 +8,7 @@ namespace Conduit.Grains.Agents;
 /// forgotten (they are bounded by the agent's in-flight requests). Large responses are shared while in flight but not
 /// kept. The requests in flight are objects (a duplicate waits on its <see cref="DedupEntry"/>); answered ids are kept
 /// in <see cref="AnsweredIds"/>, without an object per id. A request whose forwarding threw is forgotten, so a retry is
-/// forwarded again. Both parts are made with their first id and let go once empty, so an agent whose socket is idle
+/// forwarded again. A null id is never remembered. Both parts are made with their first id and let go once empty, so an agent whose socket is idle
 /// holds neither. Not thread-safe: it lives inside one grain's turns.
 /// </summary>
 internal sealed class DedupCache(AgentOptions options)
@@ -26,6 +26,12 @@ internal sealed class DedupCache(AgentOptions options)
     /// <summary>The response to <paramref name="id"/> if it arrived within the window: its request's, or the one remembered.</summary>
     public bool TryGet(string id, DateTimeOffset now, out ValueTask<string?> response)
     {
+        if (!Remembered(id))
+        {
+            response = default;
+            return false;
+        }
+
         if (_inFlight is not null && _inFlight.TryGetValue(id, out var running) && now - running.SeenAt < options.DedupWindow)
         {
             response = new ValueTask<string?>(running.ResponseAsync());
@@ -45,7 +51,7 @@ internal sealed class DedupCache(AgentOptions options)
     /// <summary>Remembers a request that is about to be forwarded (null when de-duplication is off), and forgets what the bounds say to forget.</summary>
     public DedupEntry? Add(string id, DateTimeOffset now)
     {
-        if (!_enabled)
+        if (!_enabled || !Remembered(id))
         {
             return null;
         }
@@ -92,6 +98,9 @@ internal sealed class DedupCache(AgentOptions options)
         Trim(now);
         entry.Fail(exception);
     }
+
+    /// <summary>Whether requests with this id are de-duplicated: not with a null id, which names no request (two of them are two requests).</summary>
+    private static bool Remembered(string id) => id != "null";
 
     /// <summary>Removes a request from the ids in flight; false when a later request reused its id (this one left the window while in flight), whose entry stays.</summary>
     private bool Forget(DedupEntry entry)
