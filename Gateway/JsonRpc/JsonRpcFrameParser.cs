@@ -57,17 +57,17 @@ internal static class JsonRpcFrameParser
             return Invalid("null", "Invalid Request: not an object");
         }
 
-        // A member given twice is ambiguous: which id to rewrite and answer with, which method the upstream runs.
-        if (RepeatedMember(element) is { } repeated)
-        {
-            return Invalid(repeated == "id" || !element.TryGetProperty("id", out var firstId) || firstId.ValueKind is not (JsonValueKind.String or JsonValueKind.Number) ? "null" : firstId.GetRawText(), $"Invalid Request: member '{repeated}' appears more than once");
-        }
-
         var hasId = element.TryGetProperty("id", out var id);
         var idJson = hasId && id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null ? id.GetRawText() : "null";
         if (hasId && id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
         {
             return Invalid("null", "Invalid Request: id must be a string, a number or null");
+        }
+
+        // A member given twice is ambiguous: which id to rewrite and answer with, which method the upstream runs.
+        if (RepeatedMember(element) is { } repeated)
+        {
+            return Invalid(repeated == "id" ? "null" : idJson, $"Invalid Request: member '{repeated}' appears more than once");
         }
 
         if (!element.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"))
