@@ -84,6 +84,12 @@ internal sealed partial class ActivationData : IGrainContext
         get { lock (_lock) { return _state; } }
     }
 
+    /// <summary>
+    /// Whether the activation turn has not finished yet, for code running in this activation's own turns (per outgoing
+    /// call, so without the lock): a request turn starts under the lock after the state left Activating, so it sees that.
+    /// </summary>
+    public bool IsActivating => _state == ActivationState.Activating;
+
     /// <summary>Starts the activation turn; called once by the catalog after it published the activation.</summary>
     public void Start() => StartTurn(new ActivateWorkItem());
 

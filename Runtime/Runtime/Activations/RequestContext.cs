@@ -47,5 +47,5 @@ internal sealed record RequestContext(ActivationData Activation, CallChain? Call
     }
 
     private static bool AddsItself(ActivationData activation)
-        => !activation.GrainClass.IsReentrant || activation.State == ActivationState.Activating;
+        => !activation.GrainClass.IsReentrant || activation.IsActivating;
 }
