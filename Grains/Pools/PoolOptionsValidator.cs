@@ -48,6 +48,7 @@ internal sealed class PoolOptionsValidator : IValidateOptions<PoolOptions>
         {
             errors.Add($"{prefix}MaxMessageBytes {options.MaxMessageBytes} must be at least {UpstreamLimits.MinMaxMessageBytes} (bytes).");
         }
+
         Positive(errors, prefix, nameof(options.FailureThreshold), options.FailureThreshold);
         Positive(errors, prefix, nameof(options.SuccessThreshold), options.SuccessThreshold);
 

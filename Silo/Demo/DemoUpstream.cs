@@ -151,7 +151,6 @@ internal static class DemoUpstream
         return AnswerOne(root)?.ToJsonString();
     }
 
-
     private static JsonObject? AnswerOne(JsonNode? message)
     {
         if (message is not JsonObject request || request["method"] is not JsonValue methodValue || !methodValue.TryGetValue<string>(out var method))
