@@ -61,12 +61,17 @@ internal sealed class PoolBenchHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Opens agent <paramref name="key"/> as a socket would, with the key as the socket id (see <see cref="CloseAgentsAsync"/>).</summary>
     public async Task<IAgentGrain> OpenAgentAsync(string key)
     {
         var agent = Grains.GetGrain<IAgentGrain>(key);
         await agent.Open(new AgentOpenRequest("bench", "bench", key), Grains.CreateObjectReference<IAgentObserver>(NullObserver.Instance));
         return agent;
     }
+
+    /// <summary>Closes agents opened by <see cref="OpenAgentAsync"/>, as their sockets would.</summary>
+    public static Task CloseAgentsAsync(IEnumerable<IAgentGrain> agents)
+        => Task.WhenAll(agents.Select(a => a.Close(a.GetGrainId().Key)));
 
     public async ValueTask DisposeAsync()
     {

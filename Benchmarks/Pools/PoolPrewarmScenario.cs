@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using Conduit.Benchmarks.Harness;
-using Conduit.Runtime;
 using Conduit.Tests.Infrastructure;
 
 namespace Conduit.Benchmarks.Pools;
@@ -49,7 +48,7 @@ public sealed class PoolPrewarmScenario : IBenchmarkScenario
             await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo","params":[1]}""");
             warmup.Add(agent);
         });
-        await Task.WhenAll(warmup.Items.Select(a => a.Close(a.GetGrainId().Key)));
+        await PoolBenchHost.CloseAgentsAsync(warmup.Items);
         var warmed = await host.Pool.GetInfo();
         context.Output.WriteLine($"after the warm-up wave the pool holds {warmed.Connections} connections (min 2, max 10)");
 
@@ -88,7 +87,7 @@ public sealed class PoolPrewarmScenario : IBenchmarkScenario
         context.Output.WriteLine($"  of which Open: p50 {openTimes.Percentile(50).TotalMilliseconds:F3} ms, p99 {openTimes.Percentile(99).TotalMilliseconds:F3} ms; first Send: p50 {sendTimes.Percentile(50).TotalMilliseconds:F3} ms, p99 {sendTimes.Percentile(99).TotalMilliseconds:F3} ms");
         var info = await host.Pool.GetInfo();
         context.Output.WriteLine($"pool: {info.Connections} connections after the run; upstream handshakes {upstream.HandshakeAttempts} ({agents} direct + the pool's)");
-        await Task.WhenAll(opened.Items.Select(a => a.Close(a.GetGrainId().Key)));
+        await PoolBenchHost.CloseAgentsAsync(opened.Items);
     }
 
     private static async Task<LoadResult> RunAsync(string name, int total, Func<int, Task> firstRequest)

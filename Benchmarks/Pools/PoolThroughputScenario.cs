@@ -1,6 +1,5 @@
 using System.Text;
 using Conduit.Benchmarks.Harness;
-using Conduit.Runtime;
 using Conduit.Grains;
 using Conduit.Grains.Connections;
 using Conduit.Grains.JsonRpc;
@@ -52,7 +51,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
         });
         await LoadRunner.WarmUpAsync(64, TimeSpan.FromSeconds(2), caller =>
             warmAgents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
-        await Task.WhenAll(warmAgents.Select(a => a.Close(a.GetGrainId().Key)));
+        await PoolBenchHost.CloseAgentsAsync(warmAgents);
 
         foreach (var callers in new[] { 64, 256 })
         {
@@ -79,7 +78,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             context.Output.WriteLine($"  {callers} agents: {results[1].Operations:N0} requests measured through agents (plus warm-up), {grants:N0} leases granted by the pool grain in the whole run: the pool is not on the request path");
             rows.Add((results[1], results[0]));
             rows.Add((results[2], results[0]));
-            await Task.WhenAll(agents.Select(a => a.Close(a.GetGrainId().Key)));
+            await PoolBenchHost.CloseAgentsAsync(agents);
         }
 
         ResultTable.Write(context.Output, $"Requests through the pool (paths interleaved in {context.Rounds} slices each; ratio = pool ops/s / direct ops/s; target >= 0.7)", rows);
