@@ -93,11 +93,8 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     [Fact]
     public async Task SessionMode_ConnectionOnOtherSiloThanAgent_UpstreamNotificationsReachTheClient_Issue3()
     {
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
-        await using var client = await gateway.ConnectAsync("s", agent);
+        await using var session = await SessionSetup.StartAsync(redis.Server);
+        var client = session.Client;
 
         await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"notify_me","params":{"count":3}}""");
         var received = new List<string>();
@@ -108,9 +105,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
 
         Assert.Single(received, r => r.Contains("\"result\":\"ok\"", StringComparison.Ordinal));
         Assert.Equal(3, received.Count(r => r.Contains("\"method\":\"notify\"", StringComparison.Ordinal)));
-        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
-        var connectionHost = cluster.FindHost(new GrainId("connection", "s/1"))!;
-        Assert.NotEqual(agentHost.Address, connectionHost.Address);
+        Assert.NotEqual(session.AgentHost.Address, session.ConnectionHost.Address);
     }
 
     [Theory]
@@ -118,15 +113,10 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     [InlineData("agent")]
     public async Task SessionMode_SiloHoldingTheSessionKilled_ClientGetsMinus32004ThenClose1011_NeverCarriesOnSilently(string killed)
     {
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
-        await using var client = await gateway.ConnectAsync("s", agent);
-        await client.SendAsync("""{"jsonrpc":"2.0","id":"before","method":"echo","params":[1]}""");
-        Assert.Contains("\"result\"", await client.ReceiveAsync());
-        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
-        var connectionHost = cluster.FindHost(new GrainId("connection", "s/1"))!;
+        await using var session = await SessionSetup.StartAsync(redis.Server);
+        var client = session.Client;
+        await session.AssertEchoAnsweredAsync();
+        var (agentHost, connectionHost) = (session.AgentHost, session.ConnectionHost);
         Assert.NotEqual(agentHost.Address, connectionHost.Address);
 
         // The silo of the session's upstream connection dies (the agent finds its connection unreachable), or the
@@ -160,14 +150,10 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     [Fact]
     public async Task SessionMode_SiloOfTheAgentStopsGracefully_ClientClosedWith1011AtOnce_WithoutSendingAnything()
     {
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: SessionPoolSettings(upstream));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var agent = await AgentAwayFromSessionConnectionAsync(cluster);
-        await using var client = await gateway.ConnectAsync("s", agent);
-        await client.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}""");
-        Assert.Contains("\"result\"", await client.ReceiveAsync());
-        var agentHost = cluster.FindHost(new GrainId("agent", "load/" + agent))!;
+        await using var session = await SessionSetup.StartAsync(redis.Server);
+        var client = session.Client;
+        await session.AssertEchoAnsweredAsync();
+        var agentHost = session.AgentHost;
 
         // A subscribed client sends nothing for a while: it must not wait for notifications that cannot come.
         var stoppedAt = Stopwatch.GetTimestamp();
@@ -179,22 +165,63 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.Contains("session", client.Socket.CloseStatusDescription);
     }
 
-    private static Dictionary<string, string?> SessionPoolSettings(UpstreamServer upstream)
-        => new(ClusterGateway.SiloSettings)
-        {
-            ["Pools:s:Url"] = upstream.Url.ToString(),
-            ["Pools:s:Mode"] = "Session",
-            ["Pools:s:MinConnections"] = "0",
-            ["Pools:s:MaxConnections"] = "1",
-            ["Pools:s:PreWarming"] = "false",
-        };
-
-    /// <summary>An agent key that hash placement puts on another silo than the session pool's one connection grain.</summary>
-    private static async Task<string> AgentAwayFromSessionConnectionAsync(TestCluster cluster)
+    /// <summary>
+    /// Two silos, a stand-alone gateway and session pool "s" with one connection, and a client socket whose agent hash
+    /// placement puts on the other silo than that connection.
+    /// </summary>
+    private sealed class SessionSetup(UpstreamServer upstream, TestCluster cluster, ClusterGateway gateway, string agent, TestWebSocketClient client) : IAsyncDisposable
     {
-        var active = await cluster.WhenAllActiveAsync();
-        var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
-        return Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
+        public TestWebSocketClient Client => client;
+
+        public TestClusterSilo AgentHost => cluster.FindHost(new GrainId("agent", "load/" + agent))!;
+
+        public TestClusterSilo ConnectionHost => cluster.FindHost(new GrainId("connection", "s/1"))!;
+
+        public static async Task<SessionSetup> StartAsync(RedisServer redis)
+        {
+            var upstream = await UpstreamServer.StartAsync();
+            var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings)
+            {
+                ["Pools:s:Url"] = upstream.Url.ToString(),
+                ["Pools:s:Mode"] = "Session",
+                ["Pools:s:MinConnections"] = "0",
+                ["Pools:s:MaxConnections"] = "1",
+                ["Pools:s:PreWarming"] = "false",
+            };
+            TestCluster? cluster = null;
+            ClusterGateway? gateway = null;
+            try
+            {
+                cluster = await TestCluster.StartAsync(2, redis, configure: ProductGrains, settings: settings);
+                gateway = await ClusterGateway.StartAsync(cluster);
+                var active = await cluster.WhenAllActiveAsync();
+                var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
+                var agent = Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
+                return new SessionSetup(upstream, cluster, gateway, agent, await gateway.ConnectAsync("s", agent));
+            }
+            catch
+            {
+                await (gateway?.DisposeAsync() ?? ValueTask.CompletedTask);
+                await (cluster?.DisposeAsync() ?? ValueTask.CompletedTask);
+                await upstream.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>An echo through the session is answered (the agent has its session connection).</summary>
+        public async Task AssertEchoAnsweredAsync()
+        {
+            await client.SendAsync("""{"jsonrpc":"2.0","id":"before","method":"echo","params":[1]}""");
+            Assert.Contains("\"result\"", await client.ReceiveAsync());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await client.DisposeAsync();
+            await gateway.DisposeAsync();
+            await cluster.DisposeAsync();
+            await upstream.DisposeAsync();
+        }
     }
 
     private static void ProductGrains(ISiloBuilder silo)
