@@ -83,19 +83,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             await DropLeaseAsync(old, connectionFailed: false);
         }
 
-        _poolName = request.Pool;
-        _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
-        _observer = observer;
-        _socketId = request.SocketId;
-        _terms = PoolTerms.From(await _pool.GetInfo());
-        if (SessionMode && _lease is { } held)
-        {
-            await held.Connection.AttachSession(observer);
-        }
-
-        // An agent serving a socket must not be collected (it would forget its pool and lease); Close lets it go.
-        // No timer for that: an idle socket's agent arms none.
-        DelayDeactivation(TimeSpan.MaxValue);
+        await BindAsync(request, observer, await TermsOfAsync(request.Pool));
     }
 
     /// <inheritdoc />
@@ -106,15 +94,35 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             return true; // another request of the same socket bound it again already
         }
 
-        var terms = PoolTerms.From(await GrainFactory.GetGrain<IPoolGrain>(request.Pool).GetInfo());
+        var terms = await TermsOfAsync(request.Pool);
         if (terms.SessionMode)
         {
             LogSessionLost(_logger, _key, "activated again without its session connection");
             return false;
         }
 
-        await Open(request, observer);
+        await BindAsync(request, observer, terms);
         return true;
+    }
+
+    private async Task<PoolTerms> TermsOfAsync(string pool) => PoolTerms.From(await GrainFactory.GetGrain<IPoolGrain>(pool).GetInfo());
+
+    /// <summary>Serves the socket of <paramref name="request"/> through its pool, on <paramref name="terms"/>.</summary>
+    private async Task BindAsync(AgentOpenRequest request, IAgentObserver observer, PoolTerms terms)
+    {
+        _poolName = request.Pool;
+        _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
+        _observer = observer;
+        _socketId = request.SocketId;
+        _terms = terms;
+        if (SessionMode && _lease is { } held)
+        {
+            await held.Connection.AttachSession(observer);
+        }
+
+        // An agent serving a socket must not be collected (it would forget its pool and lease); Close lets it go.
+        // No timer for that: an idle socket's agent arms none.
+        DelayDeactivation(TimeSpan.MaxValue);
     }
 
     /// <inheritdoc />
