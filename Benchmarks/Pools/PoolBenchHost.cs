@@ -83,7 +83,7 @@ internal sealed class PoolBenchHost : IAsyncDisposable
     {
         public static readonly NullObserver Instance = new();
 
-        public void OnUpstreamMessage(string message) { }
+        public void OnUpstreamMessage(string message, long sequence) { }
 
         public void OnClosed(int closeCode, string reason) { }
     }

@@ -33,7 +33,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
         var direct = new UpstreamConnection[Connections];
         for (var i = 0; i < Connections; i++)
         {
-            direct[i] = new UpstreamConnection("direct", TimeProvider.System, NullLogger.Instance, _ => { }, _ => { });
+            direct[i] = new UpstreamConnection("direct", TimeProvider.System, NullLogger.Instance, (_, _) => { }, _ => { });
             await direct[i].ConnectAsync(upstream.Url, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10), CancellationToken.None);
         }
 
@@ -50,7 +50,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
             return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
         });
         await LoadRunner.WarmUpAsync(64, TimeSpan.FromSeconds(2), caller =>
-            warmAgents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
+            warmAgents[caller].Forward($$"""{"jsonrpc":"2.0","id":{{++warmIds[caller]}},"method":"echo","params":[1]}"""));
         await PoolBenchHost.CloseAgentsAsync(warmAgents);
 
         foreach (var callers in new[] { 64, 256 })
@@ -71,7 +71,8 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
                     return direct[caller % Connections].SendAsync(bytes, envelope, TimeSpan.FromSeconds(30));
                 }),
                 new LoadPath("agent -> connection grain", caller =>
-                    agents[caller].Send($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""")),
+                    agents[caller].Forward( // what the gateway calls
+                    $$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}""")),
                 new LoadPath("connection grain only (diagnostic)", caller =>
                     connections[caller % connections.Length].Send(Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{++counters[caller]}},"method":"echo","params":[1]}"""))));
             var grants = (await host.Pool.GetInfo()).LeasesGranted - grantsBefore;

@@ -145,11 +145,12 @@ internal sealed partial class ClientSession
     private async Task ForwardAsync(JsonRpcItem item, BatchResponse? batch, int index, long started)
     {
         string? answer;
+        long sequence = 0; // the answer's place in the upstream's order (session mode)
         try
         {
             try
             {
-                answer = await _agent.Send(item.Message!);
+                (answer, sequence) = await _agent.Forward(item.Message!);
             }
             catch (AgentNotOpenException)
             {
@@ -158,7 +159,7 @@ internal sealed partial class ClientSession
                 LogAgentReopened(Info.SocketId, Info.AgentKey);
                 if (await _agent.Rebind(OpenRequest, Observer!))
                 {
-                    answer = await _agent.Send(item.Message!);
+                    (answer, sequence) = await _agent.Forward(item.Message!);
                 }
                 else
                 {
@@ -189,13 +190,14 @@ internal sealed partial class ClientSession
 
         _metrics.RequestDuration(_time.GetElapsedTime(started));
         Interlocked.Increment(ref _pool.RequestsCompleted);
-        Deliver(batch, index, answer);
+        Deliver(batch, index, answer, sequence);
         Interlocked.Decrement(ref _metrics.InFlight);
         Interlocked.Decrement(ref _pool.InFlight);
         var left = Interlocked.Decrement(ref _inFlight);
         _slotFreed.Wake();
         if (left == 0)
         {
+            Volatile.Read(ref _order)?.NothingInFlight();
             if (IsClosing)
             {
                 _queue.Wake();
@@ -220,11 +222,16 @@ internal sealed partial class ClientSession
         }
     }
 
-    private void Deliver(BatchResponse? batch, int index, string? answer)
+    /// <summary>Writes an answer (or keeps it for its batch); <paramref name="sequence"/> is its place in the upstream's order, 0 when it has none.</summary>
+    private void Deliver(BatchResponse? batch, int index, string? answer, long sequence = 0)
     {
         if (batch is null)
         {
-            if (answer is not null)
+            if (sequence > 0)
+            {
+                Order.Answer(answer, sequence); // pushes held behind it follow it
+            }
+            else if (answer is not null)
             {
                 Enqueue(answer);
             }
@@ -232,7 +239,12 @@ internal sealed partial class ClientSession
             return;
         }
 
-        if (batch.Complete(index, answer, out _) is { } joined)
+        var joined = batch.Complete(index, answer, sequence, out var wasLast);
+        if (wasLast && batch.Sequences is { } sequences)
+        {
+            Order.Answers(joined, sequences);
+        }
+        else if (joined is not null)
         {
             Enqueue(joined);
         }

@@ -61,6 +61,7 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
     private string _closeReason = string.Empty;
     private int _closeRecorded;
     private ITimer? _forceCloseTimer;
+    private UpstreamOrder? _order; // session mode: made with the first numbered message
 
     public ClientSession(
         SessionInfo info,
@@ -151,6 +152,7 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
         await sendLoop;
         await WaitForInFlightAsync();
         _forceCloseTimer?.Dispose();
+        Volatile.Read(ref _order)?.Dispose();
         RecordClose(CloseAborted);
     }
 
@@ -209,7 +211,31 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
         _queue.Complete();
     }
 
-    void IAgentObserver.OnUpstreamMessage(string message) => Enqueue(message);
+    void IAgentObserver.OnUpstreamMessage(string message, long sequence)
+    {
+        if (sequence <= 0 && Volatile.Read(ref _order) is null)
+        {
+            Enqueue(message); // nothing numbered has come yet that it could overtake
+            return;
+        }
+
+        Order.Push(message, sequence);
+    }
+
+    /// <summary>The socket's <see cref="UpstreamOrder"/>, made on first use.</summary>
+    private UpstreamOrder Order
+    {
+        get
+        {
+            if (Volatile.Read(ref _order) is { } order)
+            {
+                return order;
+            }
+
+            var made = new UpstreamOrder(Enqueue, () => Volatile.Read(ref _inFlight) > 0, _time);
+            return Interlocked.CompareExchange(ref _order, made, null) ?? made;
+        }
+    }
 
     void IAgentObserver.OnClosed(int closeCode, string reason) => RequestClose(closeCode, reason, flush: true);
 

@@ -30,6 +30,12 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<string?> Send(string message);
 
     /// <summary>
+    /// <see cref="Send"/> for a caller that also receives the session's pushes (the gateway): the answer comes with its
+    /// place in the upstream's order of messages, which the pushes carry too.
+    /// </summary>
+    Task<AgentAnswer> Forward(string message);
+
+    /// <summary>
     /// Forwards a JSON-RPC batch (a JSON array): its members are sent concurrently and the responses
     /// returned as an array (notifications have none; null when nothing is to be answered). An empty or
     /// malformed batch gets one -32600/-32700 error object, as JSON-RPC 2.0 says.

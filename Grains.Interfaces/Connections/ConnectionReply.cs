@@ -5,4 +5,5 @@ namespace Conduit.Grains;
 /// <param name="Sent">False when nothing was written upstream (connection not open, draining, or its breaker open): safe to send elsewhere.</param>
 /// <param name="ConnectionFailed">True when the connection is unusable now (the caller should give its lease back).</param>
 /// <param name="Answered">True when the upstream answered (or took a notification): the response may be cached.</param>
-public sealed record ConnectionReply(string? Response, bool Sent, bool ConnectionFailed, bool Answered);
+/// <param name="Sequence">With a session attached, the answer's place among the messages the upstream sent it (see <see cref="IConnectionGrain.AttachSession"/>); otherwise 0.</param>
+public sealed record ConnectionReply(string? Response, bool Sent, bool ConnectionFailed, bool Answered, long Sequence = 0);

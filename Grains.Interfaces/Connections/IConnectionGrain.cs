@@ -17,7 +17,11 @@ public interface IConnectionGrain : IGrainWithStringKey
     /// </summary>
     Task<ConnectionReply> Send(byte[] utf8);
 
-    /// <summary>Session mode: where messages the upstream sends on its own go (null to detach).</summary>
+    /// <summary>
+    /// Session mode: where messages the upstream sends on its own go (null to detach). From an attach on, answers and
+    /// pushes are numbered 1, 2, 3... in the order they were read (<see cref="ConnectionReply.Sequence"/>, the second
+    /// argument of <see cref="IAgentObserver.OnUpstreamMessage"/>), so that the gateway can keep the upstream's order.
+    /// </summary>
     Task AttachSession(IAgentObserver? observer);
 
     /// <summary>Stops taking requests and closes once those in flight are answered (TTL, rotation, health, scale-down).</summary>

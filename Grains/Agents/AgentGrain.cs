@@ -126,12 +126,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     }
 
     /// <inheritdoc />
-    public async Task<string?> Send(string message)
+    public async Task<string?> Send(string message) => (await Forward(message)).Response;
+
+    /// <inheritdoc />
+    public async Task<AgentAnswer> Forward(string message)
     {
         var utf8 = Encoding.UTF8.GetBytes(message);
         if (!JsonRpcEnvelope.TryParse(utf8, out var envelope))
         {
-            return JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error");
+            return new AgentAnswer(JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error"), 0);
         }
 
         // Session mode: the client may answer a request the upstream sent it (it has an id, no method);
@@ -139,7 +142,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var clientResponse = envelope.IsObject && !envelope.HasMethod && envelope.HasId && SessionMode;
         if (!envelope.IsObject || (!envelope.HasMethod && !clientResponse))
         {
-            return JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request");
+            return new AgentAnswer(JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"), 0);
         }
 
         if (_pool is null)
@@ -152,7 +155,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var id = clientResponse ? null : envelope.IdJson(utf8);
         if (_terms is not { Configured: true })
         {
-            return id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured");
+            return new AgentAnswer(id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured"), 0);
         }
 
         var now = _time.GetUtcNow();
@@ -162,7 +165,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             if (_dedup.TryGet(id, now, out var seen))
             {
                 LogDuplicate(_logger, _key, id);
-                return await seen;
+                return new AgentAnswer(await seen, 0); // a copy: the upstream's answer, and its place, went to the first request
             }
 
             entry = _dedup.Add(id, now);
@@ -175,6 +178,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         // The forwarding loop is part of this method rather than a method of its own: every async level that waits for
         // the upstream costs a continuation scheduled on the activation per request (docs/runtime.md, "A turn's awaits").
         var result = new ForwardResult(null, false);
+        long sequence = 0;
         try
         {
             for (var attempt = 0; attempt < 3; attempt++)
@@ -208,6 +212,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 }
 
                 result = new ForwardResult(id is null ? null : reply.Response, reply.Answered);
+                sequence = reply.Sequence;
                 if (lease is null)
                 {
                     break; // no lease: the pool's answer (exhausted, breaker open) is the response
@@ -238,7 +243,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
 
         _dedup.Completed(entry, result, now);
-        return result.Response;
+        return new AgentAnswer(result.Response, sequence);
     }
 
     /// <inheritdoc />

@@ -159,13 +159,20 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         var failed = reply.Outcome is UpstreamOutcome.Failed or UpstreamOutcome.NotSent;
         var answered = reply.Outcome is UpstreamOutcome.Answered or UpstreamOutcome.Sent;
-        return new ConnectionReply(reply.Response, Sent: reply.Outcome != UpstreamOutcome.NotSent, ConnectionFailed: failed, Answered: answered);
+        // Numbers matter to a session only: without one the gateway has no pushes to order.
+        var sequence = Volatile.Read(ref _observer) is null ? 0 : reply.Sequence;
+        return new ConnectionReply(reply.Response, Sent: reply.Outcome != UpstreamOutcome.NotSent, ConnectionFailed: failed, Answered: answered, sequence);
     }
 
     /// <inheritdoc />
     public Task AttachSession(IAgentObserver? observer)
     {
         Volatile.Write(ref _observer, observer);
+        if (observer is not null)
+        {
+            _socket?.StartSequence(); // a socket opened later numbers from 1 anyway
+        }
+
         return Task.CompletedTask;
     }
 
@@ -362,10 +369,10 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         DeactivateOnIdle();
     }
 
-    private void OnUnsolicited(string message)
+    private void OnUnsolicited(string message, long sequence)
     {
         // Called on the socket's reader thread: only touch thread-safe state.
-        Volatile.Read(ref _observer)?.OnUpstreamMessage(message);
+        Volatile.Read(ref _observer)?.OnUpstreamMessage(message, sequence);
     }
 
     private void OnSocketEnded(long generation, string reason)

@@ -15,8 +15,10 @@ namespace Conduit.Grains.Connections;
 /// id is replaced by a number unique on this socket and restored on the reply, so clients' ids never
 /// collide. When the socket ends for any reason, every request still in flight is answered at once
 /// with -32004. Messages that answer no pending request (notifications, server pushes) go to
-/// <c>onUnsolicited</c>. Thread-safe: the grain calls it concurrently (it is reentrant) and the loops
-/// run on the thread pool.
+/// <c>onUnsolicited</c>; an answer whose request is no longer pending (it timed out) is dropped. Every answer and
+/// push handed out carries its place in the socket's order of messages, so that a session's client can be given
+/// them in the upstream's order although they travel different ways (<see cref="StartSequence"/>). Thread-safe:
+/// the grain calls it concurrently (it is reentrant) and the loops run on the thread pool.
 /// </summary>
 internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSendCompletion
 {
@@ -31,12 +33,14 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     private readonly string _pool;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Action<string> _onUnsolicited;
+    private readonly Action<string, long> _onUnsolicited;
     private readonly Action<string> _onClosed;
     private readonly int _maxMessageBytes;
     private long _nextId;
     private long _requests;
     private long _latencyMaxTicks = -1;
+    private long _handedOut; // answers and pushes handed out so far (written by the reader loop only)
+    private long _sequenceBase; // _handedOut when the current session started
     private int _closed;
     private int _disposed;
     private ITimer? _sweeper; // guarded by _pending's lock
@@ -45,7 +49,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     private Task _reader = Task.CompletedTask;
     private Task _writer = Task.CompletedTask;
 
-    public UpstreamConnection(string pool, TimeProvider time, ILogger logger, Action<string> onUnsolicited, Action<string> onClosed, int maxMessageBytes = UpstreamLimits.DefaultMaxMessageBytes)
+    public UpstreamConnection(string pool, TimeProvider time, ILogger logger, Action<string, long> onUnsolicited, Action<string> onClosed, int maxMessageBytes = UpstreamLimits.DefaultMaxMessageBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, UpstreamLimits.MinMaxMessageBytes);
         _maxMessageBytes = maxMessageBytes;
@@ -68,6 +72,13 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     /// <summary>Why the socket ended, once it has.</summary>
     public string CloseReason => Volatile.Read(ref _closeReason);
 
+    /// <summary>
+    /// Numbers the answers and pushes handed out from now on 1, 2, 3... in the order they were read off the socket
+    /// (<see cref="UpstreamReply.Sequence"/>, the second argument of <c>onUnsolicited</c>). Called when a session
+    /// attaches, before it sends anything; health probes' answers are not numbered, as nobody outside sees them.
+    /// </summary>
+    public void StartSequence() => Interlocked.Exchange(ref _sequenceBase, Interlocked.Read(ref _handedOut));
+
     /// <summary>Connects within <paramref name="timeout"/>; keep-alive pings every <paramref name="pingInterval"/>, dead after <paramref name="pingTimeout"/> without a pong.</summary>
     public async Task ConnectAsync(Uri url, TimeSpan timeout, TimeSpan pingInterval, TimeSpan pingTimeout, CancellationToken cancellationToken)
     {
@@ -86,6 +97,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits until an answer or the socket's end).
     /// </summary>
     public Task<UpstreamReply> SendAsync(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout)
+        => Send(utf8, envelope, timeout, sequenced: true);
+
+    private Task<UpstreamReply> Send(ReadOnlyMemory<byte> utf8, JsonRpcEnvelope envelope, TimeSpan timeout, bool sequenced)
     {
         var idJson = envelope.HasId ? utf8.Span.Slice(envelope.IdStart, envelope.IdLength).ToArray() : null;
         if (!IsOpen)
@@ -112,7 +126,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
         }
 
         var upstreamId = Interlocked.Increment(ref _nextId);
-        var pending = new Pending(idJson, started, deadline, timeout);
+        var pending = new Pending(idJson, started, deadline, timeout, sequenced);
         _pending[upstreamId] = pending;
         var frame = envelope.WithId(utf8.Span, Encoding.ASCII.GetBytes(upstreamId.ToString(CultureInfo.InvariantCulture)));
         Interlocked.Increment(ref _requests);
@@ -133,7 +147,7 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
         var probe = Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":0,"method":{{System.Text.Json.JsonSerializer.Serialize(method)}}}""");
         JsonRpcEnvelope.TryParse(probe, out var envelope);
         var started = _time.GetTimestamp();
-        var reply = await SendAsync(probe, envelope, timeout);
+        var reply = await Send(probe, envelope, timeout, sequenced: false);
         return reply.Outcome == UpstreamOutcome.Answered ? _time.GetElapsedTime(started) : null;
     }
 
@@ -308,10 +322,18 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
             return false;
         }
 
-        if (envelope.IsObject && envelope.HasId && !envelope.HasMethod
-            && long.TryParse(utf8.Slice(envelope.IdStart, envelope.IdLength), NumberStyles.None, CultureInfo.InvariantCulture, out var upstreamId)
-            && _pending.TryRemove(upstreamId, out var pending))
+        if (envelope.IsObject && envelope.HasId && !envelope.HasMethod)
         {
+            // Every request goes out with a number of this socket as its id, so an answer with another id, or one whose
+            // request timed out meanwhile, is for nobody; handed on, it would reach a session's client with an id it
+            // never sent.
+            if (!long.TryParse(utf8.Slice(envelope.IdStart, envelope.IdLength), NumberStyles.None, CultureInfo.InvariantCulture, out var upstreamId)
+                || !_pending.TryRemove(upstreamId, out var pending))
+            {
+                LogAnswerDropped(_logger, _pool, Encoding.UTF8.GetString(utf8.Slice(envelope.IdStart, envelope.IdLength)));
+                return true;
+            }
+
             var latency = _time.GetElapsedTime(pending.StartedAt).Ticks;
             long seen;
             while (latency > (seen = Interlocked.Read(ref _latencyMaxTicks)) && Interlocked.CompareExchange(ref _latencyMaxTicks, latency, seen) != seen)
@@ -319,14 +341,14 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
             }
 
             var response = pending.IdJson is null ? string.Empty : Encoding.UTF8.GetString(envelope.WithId(utf8, pending.IdJson));
-            pending.TrySetResult(new UpstreamReply(UpstreamOutcome.Answered, response));
+            pending.TrySetResult(new UpstreamReply(UpstreamOutcome.Answered, response, pending.Sequenced ? NextSequence() : 0));
             return true;
         }
 
         var text = Encoding.UTF8.GetString(utf8);
         try
         {
-            _onUnsolicited(text);
+            _onUnsolicited(text, NextSequence());
         }
         catch (Exception e)
         {
@@ -335,6 +357,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
 
         return true;
     }
+
+    /// <summary>The place of the message being handed out (reader loop only); 0 when a session started meanwhile, as it is not the session's.</summary>
+    private long NextSequence() => Math.Max(0, Interlocked.Increment(ref _handedOut) - Interlocked.Read(ref _sequenceBase));
 
     private void Terminate(string reason)
     {
@@ -381,6 +406,9 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: upstream sent a message larger than {MaxBytes} bytes (MaxMessageBytes); closing the socket")]
     private static partial void LogOversized(ILogger logger, string pool, int maxBytes);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: dropped an answer with id {Id}, which no request waits for (it timed out)")]
+    private static partial void LogAnswerDropped(ILogger logger, string pool, string id);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a connection callback failed")]
     private static partial void LogCallbackFailed(ILogger logger, string pool, Exception exception);
@@ -429,9 +457,12 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     }
 
     /// <summary>A request waiting for its answer; it is also the completion its sender awaits.</summary>
-    private sealed class Pending(byte[]? idJson, long startedAt, long deadline, TimeSpan timeout)
+    private sealed class Pending(byte[]? idJson, long startedAt, long deadline, TimeSpan timeout, bool sequenced)
         : TaskCompletionSource<UpstreamReply>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        /// <summary>Whether its answer is numbered (a health probe's is not: nobody outside sees it).</summary>
+        public bool Sequenced { get; } = sequenced;
+
         public byte[]? IdJson { get; } = idJson;
 
         public long StartedAt { get; } = startedAt;

@@ -19,5 +19,9 @@ internal enum UpstreamOutcome
     TimedOut,
 }
 
-/// <summary>The outcome and the response text (with the caller's id restored, or an error object).</summary>
-internal readonly record struct UpstreamReply(UpstreamOutcome Outcome, string? Response);
+/// <summary>
+/// The outcome and the response text (with the caller's id restored, or an error object). <paramref name="Sequence"/>:
+/// where an answer stands among the messages the socket handed out (<see cref="UpstreamConnection.StartSequence"/>), 0
+/// for anything the upstream did not send.
+/// </summary>
+internal readonly record struct UpstreamReply(UpstreamOutcome Outcome, string? Response, long Sequence = 0);

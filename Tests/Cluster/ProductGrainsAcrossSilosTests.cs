@@ -103,8 +103,10 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             received.Add((await client.ReceiveAsync())!);
         }
 
-        Assert.Single(received, r => r.Contains("\"result\":\"ok\"", StringComparison.Ordinal));
-        Assert.Equal(3, received.Count(r => r.Contains("\"method\":\"notify\"", StringComparison.Ordinal)));
+        // The answer comes back through the agent's silo and the notifications straight from the connection's, yet the
+        // client gets them in the upstream's order.
+        Assert.Contains("\"result\":\"ok\"", received[0]);
+        Assert.Equal(["0", "1", "2"], received.Skip(1).Select(r => JsonDocument.Parse(r).RootElement.GetProperty("params").GetProperty("seq").ToString()));
         Assert.NotEqual(session.AgentHost.Address, session.ConnectionHost.Address);
     }
 

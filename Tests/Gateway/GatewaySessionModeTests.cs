@@ -62,6 +62,28 @@ public sealed class GatewaySessionModeTests
     }
 
     [Fact]
+    public async Task PushesRightAfterAnAnswer_ReachTheClientAfterIt_InTheUpstreamOrder()
+    {
+        // The upstream answers "notify_me" and sends its notifications at once after the answer, on the same socket. The
+        // answer travels back through the grain calls and the notifications through the observer, a shorter way: the
+        // gateway must still write them in the upstream's order (docs/gateway.md, "Session mode").
+        await using var host = await GatewayTestHost.StartAsync(new() { ["Pools:up:Mode"] = "Session" });
+        await using var client = await host.ConnectAsync();
+        for (var round = 1; round <= 100; round++)
+        {
+            await client.SendAsync(JsonAssert.Request(round, "notify_me", "{\"count\":3}"));
+            var first = JsonAssert.Parse(await client.ReceiveAsync());
+            Assert.True(first.TryGetProperty("id", out _), $"round {round}: a notification overtook the answer: {first}");
+            Assert.Equal(round.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonAssert.Id(first));
+            for (var i = 0; i < 3; i++)
+            {
+                var pushed = JsonAssert.Parse(await client.ReceiveAsync());
+                Assert.Equal(i, pushed.GetProperty("params").GetProperty("seq").GetInt32());
+            }
+        }
+    }
+
+    [Fact]
     public async Task SessionEnds_NextSessionGetsAFreshUpstreamConnection_NothingOfThePreviousSessionReachesIt()
     {
         // One connection only: without care the second session would get the first one's socket, subscription and all.

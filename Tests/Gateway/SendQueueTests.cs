@@ -147,20 +147,22 @@ public sealed class SendQueueTests
     {
         var batch = new BatchResponse(3);
 
-        Assert.Null(batch.Complete(2, "{\"id\":3}", out var last));
+        Assert.Null(batch.Complete(2, "{\"id\":3}", 7, out var last));
         Assert.False(last);
-        Assert.Null(batch.Complete(1, null, out _));
-        Assert.Equal("[{\"id\":1},{\"id\":3}]", batch.Complete(0, "{\"id\":1}", out last));
+        Assert.Null(batch.Complete(1, null, 0, out _));
+        Assert.Equal("[{\"id\":1},{\"id\":3}]", batch.Complete(0, "{\"id\":1}", 5, out last));
         Assert.True(last);
+        Assert.Equal([5L, 0L, 7L], batch.Sequences!);
     }
 
     [Fact]
     public void BatchResponse_OnlyNotifications_NoAnswer()
     {
         var batch = new BatchResponse(2);
-        batch.Complete(0, null, out _);
+        batch.Complete(0, null, 0, out _);
 
-        Assert.Null(batch.Complete(1, null, out var last));
+        Assert.Null(batch.Complete(1, null, 0, out var last));
         Assert.True(last);
+        Assert.Null(batch.Sequences); // request mode: nothing numbered
     }
 }

@@ -10,7 +10,7 @@ internal sealed class RecordingObserver : IAgentObserver
 
     public ConcurrentQueue<(int Code, string Reason)> Closes { get; } = new();
 
-    public void OnUpstreamMessage(string message) => Messages.Enqueue(message);
+    public void OnUpstreamMessage(string message, long sequence) => Messages.Enqueue(message);
 
     public void OnClosed(int closeCode, string reason) => Closes.Enqueue((closeCode, reason));
 }

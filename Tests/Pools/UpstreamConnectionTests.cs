@@ -11,7 +11,7 @@ namespace Conduit.Tests.Pools;
 
 public sealed class UpstreamConnectionTests : IAsyncLifetime
 {
-    private readonly ConcurrentQueue<string> _unsolicited = new();
+    private readonly ConcurrentQueue<(string Message, long Sequence)> _unsolicited = new();
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private UpstreamServer _server = null!;
     private UpstreamConnection _connection = null!;
@@ -19,7 +19,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await UpstreamServer.StartAsync();
-        _connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _unsolicited.Enqueue, r => _closed.TrySetResult(r));
+        _connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, (m, sequence) => _unsolicited.Enqueue((m, sequence)), r => _closed.TrySetResult(r));
         await _connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
     }
 
@@ -108,7 +108,30 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
         var reply = await SendAsync("""{"jsonrpc":"2.0","id":9,"method":"notify_me","params":{"count":3}}""");
         Assert.Contains("\"ok\"", reply.Response);
         await Eventually.TrueAsync(() => _unsolicited.Count == 3);
-        Assert.All(_unsolicited, m => Assert.Contains("\"method\":\"notify\"", m));
+        Assert.All(_unsolicited, m => Assert.Contains("\"method\":\"notify\"", m.Message));
+    }
+
+    [Fact]
+    public async Task AnswersAndPushes_NumberedInTheOrderRead_ProbesAndLateAnswersAreNot_StartSequenceStartsAgain()
+    {
+        var reply = await SendAsync("""{"jsonrpc":"2.0","id":9,"method":"notify_me","params":{"count":2}}""");
+        await Eventually.TrueAsync(() => _unsolicited.Count == 2);
+        Assert.Equal(1, reply.Sequence);
+        Assert.Equal([2L, 3L], _unsolicited.Select(u => u.Sequence));
+
+        // Neither a probe's answer nor an answer that comes after its request timed out is handed out, so neither
+        // takes a number (a session would wait for it); the late answer is not taken for a push either.
+        Assert.NotNull(await _connection.ProbeAsync("ping", TimeSpan.FromSeconds(5)));
+        _server.Faults.ReplyDelay = TimeSpan.FromMilliseconds(300);
+        var late = await SendAsync("""{"jsonrpc":"2.0","id":"late","method":"echo"}""", TimeSpan.FromMilliseconds(100));
+        Assert.Equal((UpstreamOutcome.TimedOut, 0L), (late.Outcome, late.Sequence));
+        _server.Faults.ReplyDelay = TimeSpan.Zero;
+        await Task.Delay(500);
+        Assert.Equal(2, _unsolicited.Count);
+        Assert.Equal(4, (await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo"}""")).Sequence);
+
+        _connection.StartSequence();
+        Assert.Equal(1, (await SendAsync("""{"jsonrpc":"2.0","id":2,"method":"echo"}""")).Sequence);
     }
 
     [Fact]
@@ -150,7 +173,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     public async Task UpstreamSendsMessageOverMaxMessageBytes_SocketClosedAndRequestFails_SmallerAnswersServed()
     {
         var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _ => { }, r => closed.TrySetResult(r), maxMessageBytes: 64 * 1024);
+        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, (_, _) => { }, r => closed.TrySetResult(r), maxMessageBytes: 64 * 1024);
         await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
         Task<UpstreamReply> EchoAsync(int id, int length)
         {
@@ -190,7 +213,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     public async Task SendAsync_NoAnswer_TimedOutByOneSweepPerSocket_NotBeforeTheDeadline_InfiniteWaitsForTheSocket_DisposeStopsTheSweep()
     {
         var clock = new FakeTimeProvider();
-        var connection = new UpstreamConnection("test", clock, NullLogger.Instance, _ => { }, _ => { });
+        var connection = new UpstreamConnection("test", clock, NullLogger.Instance, (_, _) => { }, _ => { });
         await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), CancellationToken.None);
         _server.Faults.NeverAnswer = true;
         var armedBefore = clock.ArmedTimers;
@@ -262,7 +285,7 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
     public async Task SlowPongs_KeepAliveTimeoutAbortsSocket_InFlightFail()
     {
         var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, _ => { }, r => closed.TrySetResult(r));
+        await using var connection = new UpstreamConnection("test", TimeProvider.System, NullLogger.Instance, (_, _) => { }, r => closed.TrySetResult(r));
         await connection.ConnectAsync(_server.Url, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300), CancellationToken.None);
 
         // The server stalls before its next read, so it answers no ping for 5 s.
