@@ -1,7 +1,7 @@
 using System.Reflection;
 using Conduit.Benchmarks.Harness;
 
-// Usage: dotnet run -c Release --project Benchmarks -- <scenario|all|list> [--duration SECONDS] [--quick] [--allocations]
+// Usage: dotnet run -c Release --project Benchmarks -- <scenario|all|list> [--duration SECONDS] [--quick] [--allocations] [--pinned]
 var scenarios = typeof(IBenchmarkScenario).Assembly.GetTypes()
     .Where(t => typeof(IBenchmarkScenario).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmarkScenario)Activator.CreateInstance(t)!)
@@ -45,22 +45,38 @@ if (selected.Count == 0)
     return 2;
 }
 
+// --pinned: this process on CPU 0 and the processes it measures on CPU 1 (BenchmarkContext.Pinned); two CPUs at least.
+// The marker is set in the environment of the run restarted under taskset (which sees one CPU).
+const string PinnedMarker = "CONDUIT_BENCH_PINNED";
+var pinned = args.Contains("--pinned");
+if (pinned && Environment.ProcessorCount < 2 && Environment.GetEnvironmentVariable(PinnedMarker) is null)
+{
+    Console.Error.WriteLine("--pinned needs two CPUs at least: one for the load, one for the process measured.");
+    return 2;
+}
+
 // Tiered JIT: call counting for the optimizing tier starts only 100 ms after the last tier-0 compilation, and a short
 // benchmark process keeps compiling, so much of the measured code could still run unoptimized (a profile showed it).
 // The benchmarks run with that delay at 0 so that the warm-up reaches the steady state a long-running silo is in; the
-// child silo of the gateway benchmark inherits it. Set the variable yourself to choose another value.
+// child silo of the gateway benchmark inherits it. Set the variable yourself to choose another value. A pinned run
+// restarts under taskset, so that every thread of the runtime is on the load's CPU from the start.
 const string TieringDelay = "DOTNET_TC_CallCountingDelayMs";
-if (Environment.GetEnvironmentVariable(TieringDelay) is null)
+if (Environment.GetEnvironmentVariable(TieringDelay) is null || (pinned && Environment.GetEnvironmentVariable(PinnedMarker) is null))
 {
-    var start = SelfProcess.StartInfo(args);
-    start.Environment[TieringDelay] = "0";
+    var start = SelfProcess.StartInfo(args, pinned ? BenchmarkContext.LoadCpus : null);
+    start.Environment[TieringDelay] = Environment.GetEnvironmentVariable(TieringDelay) ?? "0";
+    if (pinned)
+    {
+        start.Environment[PinnedMarker] = "1";
+    }
+
     using var child = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("The benchmark could not restart itself.");
     await child.WaitForExitAsync();
     return child.ExitCode;
 }
 
-Console.WriteLine($"({TieringDelay}={Environment.GetEnvironmentVariable(TieringDelay)}; {Environment.ProcessorCount} cores; load average {LoadAverage()})");
-var context = new BenchmarkContext(duration, quick, Console.Out);
+Console.WriteLine($"({TieringDelay}={Environment.GetEnvironmentVariable(TieringDelay)}; {Environment.ProcessorCount} cores{(pinned ? $" (pinned to CPU {BenchmarkContext.LoadCpus})" : string.Empty)}; load average {LoadAverage()})");
+var context = new BenchmarkContext(duration, quick, Console.Out, pinned);
 using var sampler = args.Contains("--allocations") ? new AllocationSampler() : null;
 AllocationSampler.Active = sampler;
 foreach (var scenario in selected)

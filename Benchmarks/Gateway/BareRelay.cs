@@ -39,11 +39,11 @@ internal sealed class BareRelay : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts the relay as a child process of this benchmark, in front of <paramref name="upstream"/>.</summary>
-    public static async Task<BareRelay> StartAsync(Uri upstream)
+    /// <summary>Starts the relay as a child process of this benchmark, in front of <paramref name="upstream"/> (on <paramref name="cpus"/> only, when given).</summary>
+    public static async Task<BareRelay> StartAsync(Uri upstream, string? cpus = null)
     {
         var port = SiloProcess.FreePort();
-        var start = SelfProcess.StartInfo([ChildCommand, upstream.ToString(), port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var start = SelfProcess.StartInfo([ChildCommand, upstream.ToString(), port.ToString(System.Globalization.CultureInfo.InvariantCulture)], cpus);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException("The bare relay did not start.");

@@ -23,9 +23,12 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         await using var upstream = await DemoUpstream.StartAsync(configuration)
             ?? throw new InvalidOperationException("The demo upstream did not start.");
         var upstreamUri = new Uri(configuration["Pools:demo:Url"]!);
-        await using var silo = await SiloChildProcess.StartAsync(upstreamUri);
-        await using var relay = await BareRelay.StartAsync(upstreamUri);
-        output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, bare relay pid {relay.ProcessId}, {Environment.ProcessorCount} cores");
+        await using var silo = await SiloChildProcess.StartAsync(upstreamUri, context.ChildCpus);
+        await using var relay = await BareRelay.StartAsync(upstreamUri, context.ChildCpus);
+        output.WriteLine($"upstream {upstreamUri}, gateway silo pid {silo.ProcessId} on port {silo.Port}, bare relay pid {relay.ProcessId}, {Environment.ProcessorCount} cores for this process");
+        output.WriteLine(context.Pinned
+            ? $"layout: pinned (--pinned): clients and upstream on CPU {BenchmarkContext.LoadCpus}, the gateway silo and the bare relay on CPU {context.ChildCpus}: the proxy has a core of its own, as on its own machine; the direct path has one core"
+            : "layout: shared: clients, upstream and the gateway silo or bare relay share every core (run with --pinned to give the proxy a core of its own)");
         try
         {
             await MeasureAsync(context, upstreamUri, silo, relay);
@@ -120,7 +123,7 @@ internal sealed class GatewayScenario : IBenchmarkScenario
     {
         // A fresh silo: in the one that carried the load phases, new sockets fill memory the heap had already grown to,
         // which flatters the figure.
-        await using var silo = await SiloChildProcess.StartAsync(upstreamUri);
+        await using var silo = await SiloChildProcess.StartAsync(upstreamUri, context.ChildCpus);
         var count = context.Quick ? 1_000 : 10_000;
         var output = context.Output;
         await Task.Delay(TimeSpan.FromSeconds(2));

@@ -23,7 +23,8 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 
     public Uri SocketUri => new($"ws://127.0.0.1:{Port}/ws/bench");
 
-    public static async Task<SiloChildProcess> StartAsync(Uri upstream)
+    /// <summary>Starts the silo in front of <paramref name="upstream"/>, on <paramref name="cpus"/> only when given (<c>taskset -c</c>).</summary>
+    public static async Task<SiloChildProcess> StartAsync(Uri upstream, string? cpus = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -53,7 +54,7 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
         }
 
         // Ready when the pool's connections are up, not just when the process answers.
-        return new SiloChildProcess(await SiloProcess.StartAsync("Production", settings, "/health/websocket", TimeSpan.FromSeconds(60)));
+        return new SiloChildProcess(await SiloProcess.StartAsync("Production", settings, "/health/websocket", TimeSpan.FromSeconds(60), cpus));
     }
 
     /// <summary>What the silo has written so far (its log, at the level the settings above choose).</summary>

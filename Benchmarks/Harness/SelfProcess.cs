@@ -5,11 +5,22 @@ namespace Conduit.Benchmarks.Harness;
 /// <summary>Starting this benchmark executable again as a child process (to set its environment, or to run a helper).</summary>
 public static class SelfProcess
 {
-    /// <summary>A start info for this executable with <paramref name="arguments"/>, whether it runs as an apphost or under <c>dotnet</c>.</summary>
-    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
+    /// <summary>
+    /// A start info for this executable with <paramref name="arguments"/>, whether it runs as an apphost or under
+    /// <c>dotnet</c>; with <paramref name="cpus"/> (a list for <c>taskset -c</c>, Linux) it runs on those CPUs only
+    /// (taskset replaces itself with the executable, so the process id is the executable's).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments, string? cpus = null)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
-        var start = new ProcessStartInfo(self) { UseShellExecute = false };
+        var start = new ProcessStartInfo(cpus is null ? self : "taskset") { UseShellExecute = false };
+        if (cpus is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(cpus);
+            start.ArgumentList.Add(self);
+        }
+
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]); // run as `dotnet Conduit.Benchmarks.dll`

@@ -26,11 +26,14 @@ internal sealed class SiloProcess : IAsyncDisposable
         get { lock (_output) { return _output.ToString(); } }
     }
 
-    /// <summary>Starts the silo and waits until <paramref name="readyPath"/> answers 200 (at most <paramref name="timeout"/>, default 30 s).</summary>
-    public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null, string readyPath = "/health/live", TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts the silo and waits until <paramref name="readyPath"/> answers 200 (at most <paramref name="timeout"/>, default
+    /// 30 s); with <paramref name="cpus"/> (a list for <c>taskset -c</c>, Linux) it runs on those CPUs only.
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null, string readyPath = "/health/live", TimeSpan? timeout = null, string? cpus = null)
     {
         var port = FreePort();
-        var info = StartInfo(port, environment, variables);
+        var info = StartInfo(port, environment, variables, cpus);
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
         var process = Process.Start(info)!;
@@ -106,16 +109,18 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The Silo executable from the test output, on <paramref name="port"/>, with its output redirected.</summary>
-    private static ProcessStartInfo StartInfo(int port, string environment, Dictionary<string, string>? variables)
+    private static ProcessStartInfo StartInfo(int port, string environment, Dictionary<string, string>? variables, string? cpus = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // taskset replaces itself with dotnet (exec), so the process id stays the silo's.
+        var info = new ProcessStartInfo(cpus is null ? "dotnet" : "taskset")
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment })
+        string[] pinned = cpus is null ? [] : ["-c", cpus, "dotnet"];
+        foreach (var arg in pinned.Concat([Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment]))
         {
             info.ArgumentList.Add(arg);
         }
