@@ -97,13 +97,33 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
         var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
         var baseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => direct[i].RoundTripAsync());
+        var bucketsBefore = await silo.RequestDurationBucketsAsync();
         var measured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => viaGateway[i].RoundTripAsync(), silo.CountersAsync);
+        var bucketsAfter = await silo.RequestDurationBucketsAsync();
         var relayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => viaRelay[i].RoundTripAsync(), relay.CountersAsync);
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
         await DisposeAllAsync(viaRelay);
         ResultTable.Write(context.Output, $"Open loop at {label}: {rate:N0} req/s in total", [(measured, baseline), (relayed, baseline)]);
         context.Output.WriteLine($"p99 above direct: gateway {(measured.P99 - baseline.P99).TotalMilliseconds:F3} ms, bare relay {(relayed.P99 - baseline.P99).TotalMilliseconds:F3} ms{(target ? " (target <= 1 ms)" : string.Empty)}");
+        context.Output.WriteLine("  the gateway's own view of the same requests, arrival to answer (its /metrics histogram): " + DescribeDurations(bucketsBefore, bucketsAfter));
+    }
+
+    /// <summary>What share of the requests between two histogram readings were answered within each bound, and the bound the 99th percentile falls under.</summary>
+    private static string DescribeDurations(SortedDictionary<double, long> before, SortedDictionary<double, long> after)
+    {
+        var total = after.GetValueOrDefault(double.PositiveInfinity) - before.GetValueOrDefault(double.PositiveInfinity);
+        if (total <= 0)
+        {
+            return "no requests recorded";
+        }
+
+        var within = after.Where(b => b.Key is >= 0.0005 and <= 0.025)
+            .Select(b => (Bound: b.Key, Share: (b.Value - before.GetValueOrDefault(b.Key)) / (double)total))
+            .ToList();
+        var p99 = after.First(b => (b.Value - before.GetValueOrDefault(b.Key)) >= 0.99 * total).Key;
+        return $"{total:N0} requests; " + string.Join(", ", within.Select(w => $"{w.Share:P1} within {w.Bound * 1000:0.#} ms"))
+            + $"; p99 at most {(double.IsPositiveInfinity(p99) ? "+Inf" : $"{p99 * 1000:0.#} ms")}";
     }
 
     private static async Task WarmUpAsync(Uri upstreamUri, SiloChildProcess silo, BareRelay relay, TimeSpan duration)

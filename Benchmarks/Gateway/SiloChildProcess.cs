@@ -87,6 +87,25 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
             .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// The gateway's own view of request latency, arrival to answer: the cumulative counts of its
+    /// <c>conduit_gateway_request_duration_seconds</c> histogram by upper bound in seconds (+Inf last), summed over pools.
+    /// </summary>
+    public async Task<SortedDictionary<double, long>> RequestDurationBucketsAsync()
+    {
+        const string name = "conduit_gateway_request_duration_seconds_bucket{";
+        var buckets = new SortedDictionary<double, long>();
+        foreach (var line in (await MetricsAsync()).Where(l => l.StartsWith(name, StringComparison.Ordinal)))
+        {
+            var le = line.IndexOf("le=\"", StringComparison.Ordinal) + 4;
+            var bound = line[le..line.IndexOf('"', le)];
+            var key = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, System.Globalization.CultureInfo.InvariantCulture);
+            buckets[key] = buckets.GetValueOrDefault(key) + (long)double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return buckets;
+    }
+
     private async Task<string[]> MetricsAsync() => (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
 
     private static double Metric(string[] lines, string name)
