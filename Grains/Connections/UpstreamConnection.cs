@@ -15,7 +15,7 @@ namespace Conduit.Grains.Connections;
 /// id is replaced by a number unique on this socket and restored on the reply, so clients' ids never
 /// collide. When the socket ends for any reason, every request still in flight is answered at once
 /// with -32004. Messages that answer no pending request (notifications, server pushes) go to
-/// <c>onUnsolicited</c>; an answer whose request is no longer pending (it timed out) is dropped. Every answer and
+/// <c>onUnsolicited</c>; an answer to a request that is no longer pending (it timed out) is dropped. Every answer and
 /// push handed out carries its place in the socket's order of messages, so that a session's client can be given
 /// them in the upstream's order although they travel different ways (<see cref="StartSequence"/>). Thread-safe:
 /// the grain calls it concurrently (it is reentrant) and the loops run on the thread pool.
@@ -322,15 +322,15 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
             return false;
         }
 
-        if (envelope.IsObject && envelope.HasId && !envelope.HasMethod)
+        if (envelope.IsObject && envelope.HasId && !envelope.HasMethod
+            && long.TryParse(utf8.Slice(envelope.IdStart, envelope.IdLength), NumberStyles.None, CultureInfo.InvariantCulture, out var upstreamId))
         {
-            // Every request goes out with a number of this socket as its id, so an answer with another id, or one whose
-            // request timed out meanwhile, is for nobody; handed on, it would reach a session's client with an id it
-            // never sent.
-            if (!long.TryParse(utf8.Slice(envelope.IdStart, envelope.IdLength), NumberStyles.None, CultureInfo.InvariantCulture, out var upstreamId)
-                || !_pending.TryRemove(upstreamId, out var pending))
+            // Every request goes out with a number of this socket as its id, so an answer with such a number that no
+            // request waits for any more (it timed out) is for nobody; handed on, it would reach a session's client with
+            // an id the client never sent. Other ids (null: the upstream could not read a request) are handed on.
+            if (!_pending.TryRemove(upstreamId, out var pending))
             {
-                LogAnswerDropped(_logger, _pool, Encoding.UTF8.GetString(utf8.Slice(envelope.IdStart, envelope.IdLength)));
+                LogAnswerDropped(_logger, _pool, upstreamId);
                 return true;
             }
 
@@ -407,8 +407,8 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: upstream sent a message larger than {MaxBytes} bytes (MaxMessageBytes); closing the socket")]
     private static partial void LogOversized(ILogger logger, string pool, int maxBytes);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: dropped an answer with id {Id}, which no request waits for (it timed out)")]
-    private static partial void LogAnswerDropped(ILogger logger, string pool, string id);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: dropped the answer to upstream request {Id}, which no request waits for any more (it timed out)")]
+    private static partial void LogAnswerDropped(ILogger logger, string pool, long id);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a connection callback failed")]
     private static partial void LogCallbackFailed(ILogger logger, string pool, Exception exception);
