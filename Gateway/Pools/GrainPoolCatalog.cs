@@ -14,22 +14,24 @@ namespace Conduit.Gateway.Pools;
 internal sealed class GrainPoolCatalog(IGrainFactory grains, IConfiguration configuration, IOptions<GatewayOptions> options, TimeProvider time) : IPoolCatalog
 {
     private const int MaxCachedNames = 10_000;
-    private readonly ConcurrentDictionary<string, (bool Exists, long At)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (PoolLookup Pool, long At)> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PoolLookup> _configured = configuration.GetSection("Pools").GetChildren()
+        .ToDictionary(c => c.Key, c => new PoolLookup(true, NullIfEmpty(c["SubProtocol"])), StringComparer.Ordinal);
 
     /// <summary>The pool names of the local configuration (empty when this process has none).</summary>
     public IReadOnlyList<string> ConfiguredNames { get; } = configuration.GetSection("Pools").GetChildren().Select(c => c.Key).ToArray();
 
-    public async ValueTask<bool> ExistsAsync(string pool, CancellationToken cancellationToken)
+    public async ValueTask<PoolLookup> LookupAsync(string pool, CancellationToken cancellationToken)
     {
-        if (ConfiguredNames.Count > 0)
+        if (_configured.Count > 0)
         {
-            return ConfiguredNames.Contains(pool, StringComparer.Ordinal);
+            return _configured.GetValueOrDefault(pool);
         }
 
         var now = time.GetTimestamp();
         if (_cache.TryGetValue(pool, out var cached) && time.GetElapsedTime(cached.At, now) < options.Value.PoolLookupCacheTime)
         {
-            return cached.Exists;
+            return cached.Pool;
         }
 
         var info = await grains.GetGrain<IPoolGrain>(pool).GetInfo().WaitAsync(cancellationToken);
@@ -38,7 +40,10 @@ internal sealed class GrainPoolCatalog(IGrainFactory grains, IConfiguration conf
             _cache.Clear();
         }
 
-        _cache[pool] = (info.Configured, now);
-        return info.Configured;
+        var found = info.Configured ? new PoolLookup(true, NullIfEmpty(info.SubProtocol)) : PoolLookup.Unknown;
+        _cache[pool] = (found, now);
+        return found;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

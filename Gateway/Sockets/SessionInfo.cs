@@ -6,4 +6,5 @@ namespace Conduit.Gateway.Sockets;
 /// <param name="Pool">The pool named in the path.</param>
 /// <param name="AgentKey">The agent grain key, "{tenant}/{agent}".</param>
 /// <param name="Lifetime">How long the socket may stay open.</param>
-internal sealed record SessionInfo(string SocketId, string Tenant, string Pool, string AgentKey, TimeSpan Lifetime);
+/// <param name="SubProtocol">The WebSocket subprotocol selected at the upgrade (the pool's, when the client asked for it), else null.</param>
+internal sealed record SessionInfo(string SocketId, string Tenant, string Pool, string AgentKey, TimeSpan Lifetime, string? SubProtocol = null);

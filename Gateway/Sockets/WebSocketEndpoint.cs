@@ -62,6 +62,7 @@ internal sealed partial class WebSocketEndpoint(
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
+                SubProtocol = info.SubProtocol,
                 KeepAliveInterval = _options.KeepAliveInterval,
                 KeepAliveTimeout = _options.KeepAliveTimeout,
                 DangerousEnableCompression = false,
@@ -126,10 +127,10 @@ internal sealed partial class WebSocketEndpoint(
             return null;
         }
 
-        bool exists;
+        PoolLookup found;
         try
         {
-            exists = await pools.ExistsAsync(pool, context.RequestAborted);
+            found = await pools.LookupAsync(pool, context.RequestAborted);
         }
         catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
         {
@@ -138,7 +139,7 @@ internal sealed partial class WebSocketEndpoint(
             return null;
         }
 
-        if (!exists)
+        if (!found.Exists)
         {
             await RefuseAsync(context, StatusCodes.Status404NotFound, "unknown_pool", $"Unknown pool '{pool}'.");
             return null;
@@ -175,7 +176,10 @@ internal sealed partial class WebSocketEndpoint(
             return null;
         }
 
-        return new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit));
+        // The pool's subprotocol, if the client asked for it. A client that asked only for others gets none: it may go on
+        // without one (most do) or refuse the connection, which is its call.
+        var subProtocol = found.SubProtocol is { } offered && context.WebSockets.WebSocketRequestedProtocols.Contains(offered, StringComparer.Ordinal) ? offered : null;
+        return new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit), subProtocol);
     }
 
     private TimeSpan Lifetime(SocketPermitResult permit)

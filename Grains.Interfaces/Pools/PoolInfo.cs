@@ -14,6 +14,7 @@ namespace Conduit.Grains;
 /// <param name="LeaseTimeoutMs">A lease not renewed within this is reclaimed.</param>
 /// <param name="LeaseIdleReleaseMs">How long an agent keeps an unused request-mode lease.</param>
 /// <param name="LeasesGranted">Leases granted since the pool activated (requests sent on held leases do not count).</param>
+/// <param name="SubProtocol">The WebSocket subprotocol of the pool's upstream, which the gateway selects for a client that asks for it; null for none.</param>
 public sealed record PoolInfo(
     string Name,
     bool Configured,
@@ -27,4 +28,5 @@ public sealed record PoolInfo(
     string Breaker,
     long LeaseTimeoutMs,
     long LeaseIdleReleaseMs,
-    long LeasesGranted = 0);
+    long LeasesGranted = 0,
+    string? SubProtocol = null);

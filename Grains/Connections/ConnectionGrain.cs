@@ -243,7 +243,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         var socket = new UpstreamConnection(_poolName, _time, _logger, OnUnsolicited, reason => OnSocketEnded(generation, reason), _options.MaxMessageBytes);
         try
         {
-            await socket.ConnectAsync(new Uri(_options.Url!), _options.ConnectTimeout, _options.HealthCheckInterval, _options.HealthCheckTimeout, CancellationToken.None);
+            await socket.ConnectAsync(new Uri(_options.Url!), _options.ConnectTimeout, _options.HealthCheckInterval, _options.HealthCheckTimeout, CancellationToken.None, _options.SubProtocol);
         }
         catch (Exception e)
         {

@@ -79,11 +79,19 @@ internal sealed partial class UpstreamConnection : IAsyncDisposable, IDirectSend
     /// </summary>
     public void StartSequence() => Interlocked.Exchange(ref _sequenceBase, Interlocked.Read(ref _handedOut));
 
-    /// <summary>Connects within <paramref name="timeout"/>; keep-alive pings every <paramref name="pingInterval"/>, dead after <paramref name="pingTimeout"/> without a pong.</summary>
-    public async Task ConnectAsync(Uri url, TimeSpan timeout, TimeSpan pingInterval, TimeSpan pingTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects within <paramref name="timeout"/>, asking for <paramref name="subProtocol"/> when given; keep-alive pings
+    /// every <paramref name="pingInterval"/>, dead after <paramref name="pingTimeout"/> without a pong.
+    /// </summary>
+    public async Task ConnectAsync(Uri url, TimeSpan timeout, TimeSpan pingInterval, TimeSpan pingTimeout, CancellationToken cancellationToken, string? subProtocol = null)
     {
         _socket.Options.KeepAliveInterval = pingInterval;
         _socket.Options.KeepAliveTimeout = pingTimeout;
+        if (subProtocol is not null)
+        {
+            _socket.Options.AddSubProtocol(subProtocol);
+        }
+
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         cts.CancelAfter(timeout);
         await _socket.ConnectAsync(url, cts.Token);

@@ -107,7 +107,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             _breaker.DisplayState,
             (long)_options.LeaseTimeout.TotalMilliseconds,
             (long)_options.LeaseIdleRelease.TotalMilliseconds,
-            _nextLease));
+            _nextLease,
+            _options.SubProtocol));
     }
 
     /// <inheritdoc />

@@ -15,6 +15,14 @@ public sealed class PoolOptions
     /// <summary>Upstream <c>ws://</c> or <c>wss://</c> URL. Required.</summary>
     public string? Url { get; set; }
 
+    /// <summary>
+    /// The WebSocket subprotocol the upstream speaks (<c>Sec-WebSocket-Protocol</c>), for example <c>mcp</c> for an MCP
+    /// server. The pool's connections ask for it, and the gateway selects it for a client that asks for it (clients
+    /// such as browsers and the MCP SDK refuse a connection whose server selects none of the subprotocols they asked
+    /// for). Default none.
+    /// </summary>
+    public string? SubProtocol { get; set; }
+
     /// <summary>Request (multiplexed, default) or Session (exclusive connection per agent).</summary>
     public PoolMode Mode { get; set; } = PoolMode.Request;
 

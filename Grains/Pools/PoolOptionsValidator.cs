@@ -21,6 +21,11 @@ internal sealed class PoolOptionsValidator : IValidateOptions<PoolOptions>
             errors.Add($"{prefix}Url '{options.Url}' is not an absolute ws:// or wss:// URL.");
         }
 
+        if (options.SubProtocol is { } subProtocol && !IsToken(subProtocol))
+        {
+            errors.Add($"{prefix}SubProtocol '{subProtocol}' is not a WebSocket subprotocol name (1-64 visible ASCII characters, none of them a separator such as space, comma, quote or bracket).");
+        }
+
         if (!Enum.IsDefined(options.Mode))
         {
             errors.Add($"{prefix}Mode '{options.Mode}' is not request or session.");
@@ -134,4 +139,8 @@ internal sealed class PoolOptionsValidator : IValidateOptions<PoolOptions>
             errors.Add($"{prefix}{name} {value} must be positive.");
         }
     }
+
+    /// <summary>An HTTP token (RFC 9110), which is what a subprotocol name must be (RFC 6455), at most 64 characters.</summary>
+    private static bool IsToken(string value)
+        => value.Length is > 0 and <= 64 && value.All(c => c is > ' ' and < (char)127 && !"()<>@,;:\\\"/[]?={}".Contains(c));
 }

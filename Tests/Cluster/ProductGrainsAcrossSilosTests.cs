@@ -108,6 +108,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.Contains("\"result\":\"ok\"", received[0]);
         Assert.Equal(["0", "1", "2"], received.Skip(1).Select(r => JsonDocument.Parse(r).RootElement.GetProperty("params").GetProperty("seq").ToString()));
         Assert.NotEqual(session.AgentHost.Address, session.ConnectionHost.Address);
+        Assert.Equal("mcp", client.Socket.SubProtocol);
     }
 
     [Theory]
@@ -189,6 +190,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
                 ["Pools:s:MinConnections"] = "0",
                 ["Pools:s:MaxConnections"] = "1",
                 ["Pools:s:PreWarming"] = "false",
+                ["Pools:s:SubProtocol"] = "mcp", // the stand-alone gateway learns it from the pool grain
             };
             TestCluster? cluster = null;
             ClusterGateway? gateway = null;
@@ -199,7 +201,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
                 var active = await cluster.WhenAllActiveAsync();
                 var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
                 var agent = Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
-                return new SessionSetup(upstream, cluster, gateway, agent, await gateway.ConnectAsync("s", agent));
+                return new SessionSetup(upstream, cluster, gateway, agent, await gateway.ConnectAsync("s", agent, o => o.AddSubProtocol("mcp")));
             }
             catch
             {

@@ -84,6 +84,55 @@ public sealed class GatewaySessionModeTests
     }
 
     [Fact]
+    public async Task PushesSentBeforeAnAnswer_ReachTheClientBeforeIt()
+    {
+        // An MCP server's progress notifications for a tool call come before the call's result; a client drops progress
+        // for a call it already has the result of.
+        await using var host = await GatewayTestHost.StartAsync(new() { ["Pools:up:Mode"] = "Session" });
+        await using var client = await host.ConnectAsync();
+        await client.SendAsync(JsonAssert.Request(0, "echo", "[0]"));
+        Assert.Equal("0", JsonAssert.Id(JsonAssert.Parse(await client.ReceiveAsync())));
+        for (var round = 1; round <= 50; round++)
+        {
+            await client.SendAsync(JsonAssert.Request(round, "tools/call", "{\"name\":\"echo\",\"arguments\":{\"text\":\"t\"},\"_meta\":{\"progressToken\":" + round + "}}"));
+            for (var step = 1; step <= 2; step++)
+            {
+                var progress = JsonAssert.Parse(await client.ReceiveAsync());
+                Assert.True(progress.TryGetProperty("method", out _), $"round {round}: the answer overtook progress {step}: {progress}");
+            }
+
+            Assert.Equal(round.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonAssert.Id(JsonAssert.Parse(await client.ReceiveAsync())));
+        }
+    }
+
+    [Fact]
+    public async Task PoolWithSubProtocol_SelectedForAClientThatAsksForIt_NotForOthers_TheUpstreamIsAskedForItToo()
+    {
+        await using var host = await GatewayTestHost.StartAsync(new() { ["Pools:up:SubProtocol"] = "mcp" });
+
+        async Task<string?> SelectedAsync(params string[] asked)
+        {
+            await using var client = await TestWebSocketClient.ConnectAsync(host.SocketUri(apiKey: GatewayTestHost.LoadKey), o =>
+            {
+                foreach (var protocol in asked)
+                {
+                    o.AddSubProtocol(protocol);
+                }
+            });
+            await client.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
+            Assert.Contains("\"result\"", await client.ReceiveAsync());
+            return client.Socket.SubProtocol;
+        }
+
+        Assert.Equal("mcp", await SelectedAsync("mcp"));
+        Assert.Equal("mcp", await SelectedAsync("other", "mcp"));
+        Assert.Null(await SelectedAsync());
+        Assert.Null(await SelectedAsync("other"));
+        Assert.NotEmpty(host.Upstream.SubProtocols);
+        Assert.All(host.Upstream.SubProtocols, p => Assert.Equal("mcp", p));
+    }
+
+    [Fact]
     public async Task SessionEnds_NextSessionGetsAFreshUpstreamConnection_NothingOfThePreviousSessionReachesIt()
     {
         // One connection only: without care the second session would get the first one's socket, subscription and all.

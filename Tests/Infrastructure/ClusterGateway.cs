@@ -73,9 +73,13 @@ public sealed class ClusterGateway : IAsyncDisposable
     public Uri SocketUri(string pool, string? agent = null)
         => new($"ws://{BaseUri.Authority}/ws/{pool}{(agent is null ? string.Empty : "?agent=" + Uri.EscapeDataString(agent))}");
 
-    /// <summary>Opens a client socket of tenant "load".</summary>
-    public Task<TestWebSocketClient> ConnectAsync(string pool, string? agent = null)
-        => TestWebSocketClient.ConnectAsync(SocketUri(pool, agent), o => o.SetRequestHeader("Authorization", "Bearer " + Key));
+    /// <summary>Opens a client socket of tenant "load" (<paramref name="configure"/>: more options, such as subprotocols to ask for).</summary>
+    public Task<TestWebSocketClient> ConnectAsync(string pool, string? agent = null, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+        => TestWebSocketClient.ConnectAsync(SocketUri(pool, agent), o =>
+        {
+            o.SetRequestHeader("Authorization", "Bearer " + Key);
+            configure?.Invoke(o);
+        });
 
     public async ValueTask DisposeAsync()
     {

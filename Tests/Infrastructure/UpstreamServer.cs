@@ -25,6 +25,7 @@ public sealed class UpstreamServer : IAsyncDisposable
     private readonly ConcurrentQueue<UpstreamRequest> _received = new();
     private readonly ConcurrentDictionary<string, int> _methodCounts = new(StringComparer.Ordinal);
     private int _acceptedSockets;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string?> _subProtocols = new();
     private int _refusedConnections;
     private int _handshakes;
     private int _subscriptions;
@@ -46,6 +47,9 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     /// <summary>WebSocket connections accepted so far.</summary>
     public int AcceptedSockets => Volatile.Read(ref _acceptedSockets);
+
+    /// <summary>The subprotocol each accepted socket asked for and got (null for none), in the order they were accepted.</summary>
+    public IReadOnlyCollection<string?> SubProtocols => _subProtocols;
 
     /// <summary>Connection attempts refused with 503 so far.</summary>
     public int RefusedConnections => Volatile.Read(ref _refusedConnections);
@@ -161,7 +165,10 @@ public sealed class UpstreamServer : IAsyncDisposable
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // Like a server that speaks whatever subprotocol it is asked for (an MCP server selects "mcp").
+        var subProtocol = context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault();
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(subProtocol);
+        _subProtocols.Enqueue(subProtocol);
         var number = Interlocked.Increment(ref _acceptedSockets);
         var session = new UpstreamSession(this, number, socket, context);
         _sessions[number] = session;

@@ -275,6 +275,78 @@ internal sealed class UpstreamSession(UpstreamServer server, int number, WebSock
                 return (subscription, null);
             }
 
+            // Enough of an Ethereum node for an unmodified Ethereum library (Tests/Interop): chain id, block number,
+            // and a newHeads subscription that announces three blocks.
+            case "eth_chainId":
+                return ("0x539", null); // 1337, a development chain
+            case "eth_blockNumber":
+                return ("0x10", null);
+            case "eth_subscribe" when parameters is JsonArray { Count: > 0 } kind && kind[0]?.GetValue<string>() == "newHeads":
+            {
+                var subscription = "0x" + Convert.ToHexString(System.Text.Encoding.ASCII.GetBytes(server.NextSubscriptionId())).ToLowerInvariant();
+                after.Add(async () =>
+                {
+                    for (var block = 0x11; block <= 0x13 && !_stop.IsCancellationRequested; block++)
+                    {
+                        await DelayAsync(TimeSpan.FromMilliseconds(20));
+                        var head = new JsonObject { ["number"] = $"0x{block:x}", ["hash"] = $"0x{new string('a', 62)}{block:x2}", ["parentHash"] = "0x" + new string('b', 64) };
+                        var notification = new JsonObject
+                        {
+                            ["jsonrpc"] = "2.0",
+                            ["method"] = "eth_subscription",
+                            ["params"] = new JsonObject { ["subscription"] = subscription, ["result"] = head },
+                        };
+                        await SendAsync(notification.ToJsonString());
+                    }
+                });
+                return (subscription, null);
+            }
+
+            case "eth_unsubscribe":
+                return (true, null);
+
+            // Enough of a Model Context Protocol server for the MCP SDK's client (Tests/Interop): the handshake, one
+            // tool, and progress notifications sent before a tool's result when the call asks for them.
+            case "initialize":
+                return (new JsonObject
+                {
+                    ["protocolVersion"] = parameters?["protocolVersion"]?.DeepClone() ?? "2025-06-18",
+                    ["capabilities"] = new JsonObject { ["tools"] = new JsonObject() },
+                    ["serverInfo"] = new JsonObject { ["name"] = "conduit-test-upstream", ["version"] = "1.0.0" },
+                }, null);
+            case "tools/list":
+                return (new JsonObject
+                {
+                    ["tools"] = new JsonArray(new JsonObject
+                    {
+                        ["name"] = "echo",
+                        ["description"] = "Answers with the text it was given",
+                        ["inputSchema"] = new JsonObject
+                        {
+                            ["type"] = "object",
+                            ["properties"] = new JsonObject { ["text"] = new JsonObject { ["type"] = "string" } },
+                            ["required"] = new JsonArray("text"),
+                        },
+                    }),
+                }, null);
+            case "tools/call":
+            {
+                if (parameters?["_meta"]?["progressToken"] is { } token)
+                {
+                    // A tool that takes its time, reporting progress as it goes. (Sent back to back with the result, the
+                    // MCP SDK's client would see the result first: it handles notifications a microtask later than
+                    // responses that arrive in the same read.)
+                    for (var step = 1; step <= 2; step++)
+                    {
+                        await SendAsync($$$"""{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":{{{token.ToJsonString()}}},"progress":{{{step}}},"total":2}}""");
+                        await DelayAsync(TimeSpan.FromMilliseconds(50));
+                    }
+                }
+
+                var text = parameters?["arguments"]?["text"]?.GetValue<string>() ?? string.Empty;
+                return (new JsonObject { ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }) }, null);
+            }
+
             default:
                 return (null, new JsonObject { ["code"] = -32601, ["message"] = "Method not found" });
         }

@@ -118,6 +118,37 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SessionMode_Forward_AnswersAndPushesNumberedInTheUpstreamsOrder_FromTheSessionsStart_DuplicatesAndRequestModeUnnumbered()
+    {
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });
+        var observer = new RecordingObserver();
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/ordered");
+        await agent.Open(new AgentOpenRequest("main", "t1", "s1"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
+
+        var first = await agent.Forward("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        var second = await agent.Forward("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
+        await Eventually.TrueAsync(() => observer.Messages.Count == 2);
+        var duplicate = await agent.Forward("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
+
+        Assert.Equal((1L, 2L), (first.Sequence, second.Sequence));
+        Assert.Equal([3L, 4L], observer.Sequences);
+        Assert.Equal((second.Response, 0L), (duplicate.Response, duplicate.Sequence)); // a copy from the cache: not the upstream's now
+    }
+
+    [Fact]
+    public async Task RequestMode_Forward_AnswersUnnumbered()
+    {
+        await using var host = await PoolTestHost.StartAsync();
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/plain");
+        await agent.Open(new AgentOpenRequest("main", "t1", "s1"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+
+        var answer = await agent.Forward("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+
+        Assert.Contains("result", answer.Response);
+        Assert.Equal(0, answer.Sequence);
+    }
+
+    [Fact]
     public async Task SessionMode_UpstreamPushes_ReachTheAgentsObserver()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });

@@ -73,18 +73,19 @@ public sealed class PoolOptionsTests
             BreakDuration = TimeSpan.FromMilliseconds(10),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(1),
             MaxMessageBytes = 100,
+            SubProtocol = "json rpc",
         };
 
         var result = new PoolOptionsValidator().Validate("main", options);
 
         Assert.True(result.Failed);
         var failures = result.Failures!.ToList();
-        foreach (var name in new[] { "Url 'http://example'", "MinConnections 11", "MaxInFlightPerConnection 0", "AcquireTimeout", "MaxWaiters -1", "TtlJitter 1.5", "DegradedLatency", "BreakerFailureRatio 0", "BreakerMinimumThroughput 1", "BreakDuration", "ReconnectMaxDelay", "MaxMessageBytes 100" })
+        foreach (var name in new[] { "Url 'http://example'", "MinConnections 11", "MaxInFlightPerConnection 0", "AcquireTimeout", "MaxWaiters -1", "TtlJitter 1.5", "DegradedLatency", "BreakerFailureRatio 0", "BreakerMinimumThroughput 1", "BreakDuration", "ReconnectMaxDelay", "MaxMessageBytes 100", "SubProtocol 'json rpc'" })
         {
             Assert.Contains(failures, f => f.StartsWith("Pools:main:", StringComparison.Ordinal) && f.Contains(name, StringComparison.Ordinal));
         }
 
-        Assert.Equal(12, failures.Count);
+        Assert.Equal(13, failures.Count);
     }
 
     [Fact]

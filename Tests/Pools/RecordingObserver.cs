@@ -8,9 +8,16 @@ internal sealed class RecordingObserver : IAgentObserver
 {
     public ConcurrentQueue<string> Messages { get; } = new();
 
+    /// <summary>The places in the upstream's order that came with <see cref="Messages"/>, in the same order.</summary>
+    public ConcurrentQueue<long> Sequences { get; } = new();
+
     public ConcurrentQueue<(int Code, string Reason)> Closes { get; } = new();
 
-    public void OnUpstreamMessage(string message, long sequence) => Messages.Enqueue(message);
+    public void OnUpstreamMessage(string message, long sequence)
+    {
+        Sequences.Enqueue(sequence);
+        Messages.Enqueue(message);
+    }
 
     public void OnClosed(int closeCode, string reason) => Closes.Enqueue((closeCode, reason));
 }
