@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need from the OS packages
-# (redis-server, and chromium for the page tests; the tests start their own servers on free loopback
-# ports), then runs every test.
+# (redis-server, chromium for the page tests, Node.js if missing; the tests start their own servers on free
+# loopback ports) and the third-party JSON-RPC clients of the interop tests from the npm registry
+# (Tests/Interop/clients, exact versions from its package-lock.json), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "Installing ${need[*]} from the OS packages..."
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The interop tests' clients (rpc-websockets, ethers, the MCP SDK), unmodified, as the lock file pins them; again
+# only when the lock file changed since the last install.
+clients=Tests/Interop/clients
+if [ ! -f "$clients/node_modules/.package-lock.json" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
+  echo "Installing the interop tests' JSON-RPC clients (npm ci in $clients)..."
+  (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # Load tests open thousands of loopback sockets.
