@@ -84,6 +84,30 @@ public sealed class GatewaySessionModeTests
     }
 
     [Fact]
+    public async Task PushesRightAfterAnAnswer_WhileASlowRequestIsInFlight_FollowThatAnswer_NotTheSlowOne()
+    {
+        // With a request in flight the whole time, only the answers' places in the upstream's order can tell the
+        // gateway that a push's earlier answer has been written: without them the pushes would wait for the slow
+        // request (or the 1 s holdback) and arrive after its answer.
+        await using var host = await GatewayTestHost.StartAsync(new() { ["Pools:up:Mode"] = "Session" });
+        await using var client = await host.ConnectAsync();
+        await client.SendAsync(JsonAssert.Request("slow", "sleep", "{\"ms\":3000}"));
+        for (var round = 1; round <= 10; round++)
+        {
+            await client.SendAsync(JsonAssert.Request(round, "notify_me", "{\"count\":2}"));
+            var answer = JsonAssert.Parse(await client.ReceiveAsync());
+            Assert.Equal(round.ToString(System.Globalization.CultureInfo.InvariantCulture), JsonAssert.Id(answer));
+            for (var i = 0; i < 2; i++)
+            {
+                var pushed = JsonAssert.Parse(await client.ReceiveAsync());
+                Assert.True(pushed.TryGetProperty("method", out _), $"round {round}: expected notification {i}, got {pushed}");
+            }
+        }
+
+        Assert.Equal("\"slow\"", JsonAssert.Id(JsonAssert.Parse(await client.ReceiveAsync(TimeSpan.FromSeconds(15)))));
+    }
+
+    [Fact]
     public async Task PushesSentBeforeAnAnswer_ReachTheClientBeforeIt()
     {
         // An MCP server's progress notifications for a tool call come before the call's result; a client drops progress
