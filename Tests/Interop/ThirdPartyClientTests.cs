@@ -7,7 +7,8 @@ namespace Conduit.Tests.Interop;
 
 /// <summary>
 /// Unmodified third-party JSON-RPC clients pointed at the gateway, as users will point theirs: rpc-websockets' Node
-/// client, ethers' WebSocketProvider (an Ethereum library) and the Model Context Protocol SDK's client. Each runs in
+/// client, two Ethereum libraries (ethers' WebSocketProvider, viem's webSocket transport) and the Model Context
+/// Protocol SDK's client. Each runs in
 /// Node (Tests/Interop/clients, installed by scripts/test.sh with <c>npm ci</c>) against the real gateway, grains and
 /// test upstream, which speaks enough of each protocol (Tests/Infrastructure/UpstreamSession.cs).
 /// </summary>
@@ -39,6 +40,18 @@ public sealed class ThirdPartyClientTests
         Assert.Equal(16, result.GetProperty("blockNumber").GetInt32());
         Assert.Equal("[17,18,19]", result.GetProperty("blocks").GetRawText());
         await Eventually.TrueAsync(() => host.Upstream.CountOf("eth_unsubscribe") == 1, because: "ethers did not end its subscription");
+    }
+
+    [Fact]
+    public async Task Viem_WebSocketTransport_ChainIdBlockNumber_WatchBlockNumberThroughASessionPool()
+    {
+        await using var host = await GatewayTestHost.StartAsync(new() { ["Pools:up:Mode"] = "Session" });
+
+        var result = await NodeClient.RunAsync("viem.mjs", host.SocketUri(apiKey: GatewayTestHost.LoadKey));
+
+        Assert.Equal(1337, result.GetProperty("chainId").GetInt32());
+        Assert.Equal(16, result.GetProperty("blockNumber").GetInt32());
+        Assert.Equal("[17,18,19]", result.GetProperty("blocks").GetRawText());
     }
 
     [Fact]
