@@ -12,11 +12,12 @@ public sealed class PoolContractsTests
     [Fact]
     public void Dtos_RoundTripThroughRuntimeJson()
     {
-        var info = new PoolInfo("main", true, "request", "healthy", 3, 2, 10, 128, 1, "HalfOpen", 30_000, 50, 77);
+        var info = new PoolInfo("main", true, "request", "healthy", 3, 2, 10, 128, 1, "HalfOpen", 30_000, 50, 77, "mcp");
         var lease = new LeaseResult("main#1", "main/1", 0, null, 12, 0);
         var refused = new LeaseResult(null, null, JsonRpcErrorCodes.CircuitOpen, "Circuit open", 0, 5_000);
         var report = new ConnectionReport("main/1", ConnectionState.Recycling, ConnectionHealth.Degraded, LatencyTrend.Degrading, 1234.5, 3, 999, false, true);
-        var reply = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","result":[1]}""", Sent: true, ConnectionFailed: false, Answered: true);
+        var reply = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","result":[1]}""", Sent: true, ConnectionFailed: false, Answered: true, Sequence: 7);
+        var answer = new AgentAnswer("""{"jsonrpc":"2.0","id":"x","result":[1]}""", 7);
         IReadOnlyList<string> lost = ["main#2"];
 
         Assert.Equal(info, RoundTrip(info));
@@ -26,6 +27,8 @@ public sealed class PoolContractsTests
         Assert.False(RoundTrip(refused).Granted);
         Assert.Equal(report, RoundTrip(report));
         Assert.Equal(reply, RoundTrip(reply));
+        Assert.Equal(answer, RoundTrip(answer));
+        Assert.Equal(new AgentAnswer(null, 0), RoundTrip(new AgentAnswer(null, 0)));
         Assert.Equal(new LeaseRequest("t/a"), RoundTrip(new LeaseRequest("t/a")));
         Assert.Equal(lost, RoundTrip(lost));
     }
