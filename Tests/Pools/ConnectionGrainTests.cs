@@ -193,6 +193,37 @@ public sealed class ConnectionGrainTests
     }
 
     [Fact]
+    public async Task RotationChurn_ManyBusyAgents_EveryRequestAnswered_NoneGetsARecyclingConnectionsError()
+    {
+        // Connections rotate after every other request while 100 agents keep sending: leases are revoked all the time,
+        // and an agent's next request finds its connection draining ("not sent") and must move to another one rather
+        // than answer the client with -32004.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "2", ["MaxConnections"] = "4", ["MaxRequestsPerConnection"] = "2", ["PreWarming"] = "false",
+        });
+        var agents = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => OpenAgentAsync(host, $"t/churn-{i}")));
+
+        var errors = await Task.WhenAll(agents.Select(async (agent, a) =>
+        {
+            var failed = new List<string>();
+            for (var i = 0; i < 25; i++)
+            {
+                var reply = await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo","params":[{{a}}]}""");
+                if (ErrorCode(reply) != 0)
+                {
+                    failed.Add(reply!);
+                }
+            }
+
+            return failed;
+        }));
+
+        Assert.Empty(errors.SelectMany(e => e));
+        Assert.True(host.Upstream.AcceptedSockets > 20, $"only {host.Upstream.AcceptedSockets} upstream sockets: the connections did not rotate");
+    }
+
+    [Fact]
     public async Task Ttl_Expired_DrainsWithoutCuttingInFlight()
     {
         var clock = new FakeTimeProvider();
