@@ -106,6 +106,16 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
         return buckets;
     }
 
+    /// <summary>The silo's garbage collections so far (all generations) and their total pause, from its /metrics.</summary>
+    public async Task<(long Collections, TimeSpan Paused)> GcAsync()
+    {
+        const string name = "dotnet_gc_collections_total{";
+        var lines = await MetricsAsync();
+        var collections = (long)lines.Where(l => l.StartsWith(name, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
+        return (collections, TimeSpan.FromSeconds(Metric(lines, "dotnet_gc_pause_time_seconds_total")));
+    }
+
     private async Task<string[]> MetricsAsync() => (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
 
     private static double Metric(string[] lines, string name)
