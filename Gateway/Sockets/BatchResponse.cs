@@ -10,7 +10,7 @@ internal sealed class BatchResponse(int count)
     private int _remaining = count;
 
     /// <summary>The members' places in the upstream's order (0 for none); null when none had one. Complete once the last member is in.</summary>
-    public IReadOnlyList<long>? Sequences => Volatile.Read(ref _sequences);
+    public long[]? Sequences => Volatile.Read(ref _sequences);
 
     /// <summary>
     /// Stores answer <paramref name="index"/> (null for a notification) and its place in the upstream's order

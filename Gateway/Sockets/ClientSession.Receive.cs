@@ -229,7 +229,7 @@ internal sealed partial class ClientSession
         {
             if (sequence > 0)
             {
-                Order.Answer(answer, sequence); // pushes held behind it follow it
+                Order.Answer(answer, [sequence]); // pushes held behind it follow it
             }
             else if (answer is not null)
             {
@@ -242,7 +242,7 @@ internal sealed partial class ClientSession
         var joined = batch.Complete(index, answer, sequence, out var wasLast);
         if (wasLast && batch.Sequences is { } sequences)
         {
-            Order.Answers(joined, sequences);
+            Order.Answer(joined, sequences);
         }
         else if (joined is not null)
         {

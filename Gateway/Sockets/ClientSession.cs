@@ -211,16 +211,7 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
         _queue.Complete();
     }
 
-    void IAgentObserver.OnUpstreamMessage(string message, long sequence)
-    {
-        if (sequence <= 0 && Volatile.Read(ref _order) is null)
-        {
-            Enqueue(message); // nothing numbered has come yet that it could overtake
-            return;
-        }
-
-        Order.Push(message, sequence);
-    }
+    void IAgentObserver.OnUpstreamMessage(string message, long sequence) => Order.Push(message, sequence);
 
     /// <summary>The socket's <see cref="UpstreamOrder"/>, made on first use.</summary>
     private UpstreamOrder Order

@@ -30,29 +30,17 @@ internal sealed class UpstreamOrder(Action<string> write, Func<bool> answersPend
         get { lock (_lock) { return _held.Count; } }
     }
 
-    /// <summary>Writes an answer (null: a notification's, nothing to write) that the upstream sent at <paramref name="sequence"/>, then the pushes it held back.</summary>
-    public void Answer(string? message, long sequence)
+    /// <summary>
+    /// Writes an answer (null: nothing to write, a notification's) that the upstream sent at <paramref name="sequences"/>
+    /// (one place, or a batch's members' places; 0: not the upstream's), then the pushes it held back.
+    /// </summary>
+    public void Answer(string? message, ReadOnlySpan<long> sequences)
     {
         lock (_lock)
         {
             if (message is not null)
             {
                 write(message);
-            }
-
-            Written(sequence);
-            Release(force: false);
-        }
-    }
-
-    /// <summary>Writes a batch's joined answer (null when it has none) whose members the upstream sent at <paramref name="sequences"/> (0: not the upstream's).</summary>
-    public void Answers(string? joined, IReadOnlyList<long> sequences)
-    {
-        lock (_lock)
-        {
-            if (joined is not null)
-            {
-                write(joined);
             }
 
             foreach (var sequence in sequences)

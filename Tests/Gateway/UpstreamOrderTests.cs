@@ -26,7 +26,7 @@ public sealed class UpstreamOrderTests : IDisposable
         Assert.Empty(_written);
         Assert.Equal(2, _order.Held);
 
-        _order.Answer("a1", 1);
+        _order.Answer("a1", [1]);
 
         Assert.Equal(["a1", "p2", "p3"], _written);
         Assert.Equal(0, _order.Held);
@@ -35,13 +35,13 @@ public sealed class UpstreamOrderTests : IDisposable
     [Fact]
     public void PushAfterWhatCameBefore_WrittenAtOnce_AnAnswerSentLaterIsNotWaitedFor()
     {
-        _order.Answer("a1", 1);
+        _order.Answer("a1", [1]);
         _order.Push("p2", 2);
         Assert.Equal(["a1", "p2"], _written);
 
         // Answers are never held, not even behind a push still missing (4): the client matches them by id.
-        _order.Answer("a5", 5);
-        _order.Answer("a3", 3);
+        _order.Answer("a5", [5]);
+        _order.Answer("a3", [3]);
         Assert.Equal(["a1", "p2", "a5", "a3"], _written);
         _order.Push("p4", 4);
         _order.Push("p6", 6);
@@ -52,11 +52,11 @@ public sealed class UpstreamOrderTests : IDisposable
     public void AnswersOutOfOrder_PushWaitsForAllOfThem_ANotificationsAnswerHasNoText()
     {
         _order.Push("p4", 4);
-        _order.Answer("a3", 3);
-        _order.Answer(null, 1);
+        _order.Answer("a3", [3]);
+        _order.Answer(null, [1]);
         Assert.Equal(["a3"], _written);
 
-        _order.Answer("a2", 2);
+        _order.Answer("a2", [2]);
 
         Assert.Equal(["a3", "a2", "p4"], _written);
     }
@@ -65,7 +65,7 @@ public sealed class UpstreamOrderTests : IDisposable
     public void BatchAnswer_PushWaitsForTheWholeBatch()
     {
         _order.Push("p3", 3);
-        _order.Answers("[a1,a2,e]", [2, 1, 0]);
+        _order.Answer("[a1,a2,e]", [2, 1, 0]);
 
         Assert.Equal(["[a1,a2,e]", "p3"], _written);
     }
@@ -98,7 +98,7 @@ public sealed class UpstreamOrderTests : IDisposable
 
         // What was given up on does not hold later pushes; the given-up answer, should it come after all, is written.
         _order.Push("p4", 4);
-        _order.Answer("a1", 1);
+        _order.Answer("a1", [1]);
         Assert.Equal(["p2", "p3", "p4", "a1"], _written);
     }
 
@@ -109,7 +109,7 @@ public sealed class UpstreamOrderTests : IDisposable
         _order.Push("u", 0);
         Assert.Empty(_written);
 
-        _order.Answer("a1", 1);
+        _order.Answer("a1", [1]);
         _order.Push("u2", 0);
 
         Assert.Equal(["a1", "p2", "u", "u2"], _written);
