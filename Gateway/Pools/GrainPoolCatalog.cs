@@ -19,7 +19,7 @@ internal sealed class GrainPoolCatalog(IGrainFactory grains, IConfiguration conf
         .ToDictionary(c => c.Key, c => new PoolLookup(true, NullIfEmpty(c["SubProtocol"])), StringComparer.Ordinal);
 
     /// <summary>The pool names of the local configuration (empty when this process has none).</summary>
-    public IReadOnlyList<string> ConfiguredNames { get; } = configuration.GetSection("Pools").GetChildren().Select(c => c.Key).ToArray();
+    public IReadOnlyCollection<string> ConfiguredNames => _configured.Keys;
 
     public async ValueTask<PoolLookup> LookupAsync(string pool, CancellationToken cancellationToken)
     {

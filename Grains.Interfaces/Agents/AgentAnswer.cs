@@ -8,4 +8,4 @@ namespace Conduit.Grains;
 /// can be written after the answers that came before it. 0 for an answer the upstream did not send now (an error made on
 /// the way, a de-duplicated request's copy) and in request mode.
 /// </param>
-public readonly record struct AgentAnswer(string? Response, long Sequence);
+public readonly record struct AgentAnswer(string? Response, long Sequence = 0);

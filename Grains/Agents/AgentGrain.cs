@@ -134,7 +134,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var utf8 = Encoding.UTF8.GetBytes(message);
         if (!JsonRpcEnvelope.TryParse(utf8, out var envelope))
         {
-            return new AgentAnswer(JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error"), 0);
+            return new AgentAnswer(JsonRpcErrors.Create(null, JsonRpcErrorCodes.ParseError, "Parse error"));
         }
 
         // Session mode: the client may answer a request the upstream sent it (it has an id, no method);
@@ -142,7 +142,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var clientResponse = envelope.IsObject && !envelope.HasMethod && envelope.HasId && SessionMode;
         if (!envelope.IsObject || (!envelope.HasMethod && !clientResponse))
         {
-            return new AgentAnswer(JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"), 0);
+            return new AgentAnswer(JsonRpcErrors.Create(envelope.IsObject ? envelope.IdJson(utf8) : null, JsonRpcErrorCodes.InvalidRequest, "Invalid Request"));
         }
 
         if (_pool is null)
@@ -155,7 +155,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         var id = clientResponse ? null : envelope.IdJson(utf8);
         if (_terms is not { Configured: true })
         {
-            return new AgentAnswer(id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured"), 0);
+            return new AgentAnswer(id is null ? null : JsonRpcErrors.Create(id, JsonRpcErrorCodes.InternalError, $"pool '{_poolName}' is not configured"));
         }
 
         var now = _time.GetUtcNow();
@@ -165,7 +165,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
             if (_dedup.TryGet(id, now, out var seen))
             {
                 LogDuplicate(_logger, _key, id);
-                return new AgentAnswer(await seen, 0); // a copy: the upstream's answer, and its place, went to the first request
+                return new AgentAnswer(await seen); // a copy: the upstream's answer, and its place, went to the first request
             }
 
             entry = _dedup.Add(id, now);
