@@ -97,20 +97,18 @@ internal sealed class GatewayScenario : IBenchmarkScenario
         var viaGateway = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(silo.SocketUri, SiloChildProcess.ApiKey));
         var viaRelay = await ConnectManyAsync(100, () => BenchSocket.ConnectAsync(relay.SocketUri));
         var baseline = await PacedRunner.RunAsync("direct, paced", 100, rate, context.Duration, i => direct[i].RoundTripAsync());
-        var bucketsBefore = await silo.RequestDurationBucketsAsync();
-        var gcBefore = await silo.GcAsync();
+        var before = await silo.ReadAsync();
         var measured = await PacedRunner.RunAsync("through gateway, paced", 100, rate, context.Duration, i => viaGateway[i].RoundTripAsync(), silo.CountersAsync);
-        var gcAfter = await silo.GcAsync();
-        var bucketsAfter = await silo.RequestDurationBucketsAsync();
+        var after = await silo.ReadAsync();
         var relayed = await PacedRunner.RunAsync("through bare relay, paced", 100, rate, context.Duration, i => viaRelay[i].RoundTripAsync(), relay.CountersAsync);
         await DisposeAllAsync(direct);
         await DisposeAllAsync(viaGateway);
         await DisposeAllAsync(viaRelay);
         ResultTable.Write(context.Output, $"Open loop at {label}: {rate:N0} req/s in total", [(measured, baseline), (relayed, baseline)]);
         context.Output.WriteLine($"p99 above direct: gateway {(measured.P99 - baseline.P99).TotalMilliseconds:F3} ms, bare relay {(relayed.P99 - baseline.P99).TotalMilliseconds:F3} ms{(target ? " (target <= 1 ms)" : string.Empty)}");
-        context.Output.WriteLine("  the gateway's own view of the same requests, arrival to answer (its /metrics histogram): " + DescribeDurations(bucketsBefore, bucketsAfter));
-        var collections = gcAfter.Collections - gcBefore.Collections;
-        var paused = gcAfter.Paused - gcBefore.Paused;
+        context.Output.WriteLine("  the gateway's own view of the same requests, arrival to answer (its /metrics histogram): " + DescribeDurations(before.DurationBuckets, after.DurationBuckets));
+        var collections = after.Collections - before.Collections;
+        var paused = after.Paused - before.Paused;
         context.Output.WriteLine($"  the silo's garbage collections meanwhile: {collections} ({(collections == 0 ? 0 : paused.TotalMilliseconds / collections):F2} ms paused each on average, {paused.TotalMilliseconds:F0} ms in all, {paused / measured.Elapsed:P1} of the phase)");
     }
 

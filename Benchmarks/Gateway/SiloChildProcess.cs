@@ -81,40 +81,33 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 
     /// <summary>The managed heap after the silo's last garbage collection, all generations (from its /metrics).</summary>
     public async Task<long> HeapAfterLastCollectionAsync()
-    {
-        const string name = "dotnet_gc_last_collection_heap_size_bytes{";
-        return (long)(await MetricsAsync()).Where(l => l.StartsWith(name, StringComparison.Ordinal))
-            .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
-    }
+        => (long)SumOf(await MetricsAsync(), "dotnet_gc_last_collection_heap_size_bytes{");
 
     /// <summary>
-    /// The gateway's own view of request latency, arrival to answer: the cumulative counts of its
-    /// <c>conduit_gateway_request_duration_seconds</c> histogram by upper bound in seconds (+Inf last), summed over pools.
+    /// One reading of the silo's /metrics for a paced phase: the gateway's own view of request latency, arrival to answer
+    /// (the cumulative counts of its <c>conduit_gateway_request_duration_seconds</c> histogram by upper bound in seconds,
+    /// +Inf last, summed over pools), and its garbage collections so far (all generations) with their total pause.
     /// </summary>
-    public async Task<SortedDictionary<double, long>> RequestDurationBucketsAsync()
+    public async Task<SiloReading> ReadAsync()
     {
-        const string name = "conduit_gateway_request_duration_seconds_bucket{";
+        const string bucket = "conduit_gateway_request_duration_seconds_bucket{";
+        var lines = await MetricsAsync();
         var buckets = new SortedDictionary<double, long>();
-        foreach (var line in (await MetricsAsync()).Where(l => l.StartsWith(name, StringComparison.Ordinal)))
+        foreach (var line in lines.Where(l => l.StartsWith(bucket, StringComparison.Ordinal)))
         {
             var le = line.IndexOf("le=\"", StringComparison.Ordinal) + 4;
             var bound = line[le..line.IndexOf('"', le)];
             var key = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, System.Globalization.CultureInfo.InvariantCulture);
-            buckets[key] = buckets.GetValueOrDefault(key) + (long)double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture);
+            buckets[key] = buckets.GetValueOrDefault(key) + (long)Value(line);
         }
 
-        return buckets;
+        return new SiloReading(buckets, (long)SumOf(lines, "dotnet_gc_collections_total{"), TimeSpan.FromSeconds(Metric(lines, "dotnet_gc_pause_time_seconds_total")));
     }
 
-    /// <summary>The silo's garbage collections so far (all generations) and their total pause, from its /metrics.</summary>
-    public async Task<(long Collections, TimeSpan Paused)> GcAsync()
-    {
-        const string name = "dotnet_gc_collections_total{";
-        var lines = await MetricsAsync();
-        var collections = (long)lines.Where(l => l.StartsWith(name, StringComparison.Ordinal))
-            .Sum(l => double.Parse(l.AsSpan(l.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture));
-        return (collections, TimeSpan.FromSeconds(Metric(lines, "dotnet_gc_pause_time_seconds_total")));
-    }
+    /// <summary>The sum of a labelled series over its labels (<paramref name="prefix"/> is the name and its opening brace).</summary>
+    private static double SumOf(string[] lines, string prefix) => lines.Where(l => l.StartsWith(prefix, StringComparison.Ordinal)).Sum(Value);
+
+    private static double Value(string line) => double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<string[]> MetricsAsync() => (await Http.GetStringAsync($"http://127.0.0.1:{Port}/metrics")).Split('\n');
 
@@ -127,3 +120,9 @@ internal sealed class SiloChildProcess(SiloProcess silo) : IAsyncDisposable
 
     public ValueTask DisposeAsync() => silo.DisposeAsync();
 }
+
+/// <summary>What <see cref="SiloChildProcess.ReadAsync"/> read at one moment.</summary>
+/// <param name="DurationBuckets">Cumulative request counts by the histogram's upper bound in seconds.</param>
+/// <param name="Collections">Garbage collections so far, all generations.</param>
+/// <param name="Paused">Their total pause so far.</param>
+internal sealed record SiloReading(SortedDictionary<double, long> DurationBuckets, long Collections, TimeSpan Paused);
