@@ -8,19 +8,12 @@ public static class SelfProcess
     /// <summary>
     /// A start info for this executable with <paramref name="arguments"/>, whether it runs as an apphost or under
     /// <c>dotnet</c>; with <paramref name="cpus"/> (a list for <c>taskset -c</c>, Linux) it runs on those CPUs only
-    /// (taskset replaces itself with the executable, so the process id is the executable's).
+    /// (<see cref="Conduit.Tests.Silo.SiloProcess.OnCpus"/>).
     /// </summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> arguments, string? cpus = null)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark cannot find its own executable.");
-        var start = new ProcessStartInfo(cpus is null ? self : "taskset") { UseShellExecute = false };
-        if (cpus is not null)
-        {
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add(cpus);
-            start.ArgumentList.Add(self);
-        }
-
+        var start = new ProcessStartInfo(self) { UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]); // run as `dotnet Conduit.Benchmarks.dll`
@@ -31,6 +24,6 @@ public static class SelfProcess
             start.ArgumentList.Add(argument);
         }
 
-        return start;
+        return Conduit.Tests.Silo.SiloProcess.OnCpus(start, cpus);
     }
 }

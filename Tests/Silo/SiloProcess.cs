@@ -111,16 +111,14 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>The Silo executable from the test output, on <paramref name="port"/>, with its output redirected.</summary>
     private static ProcessStartInfo StartInfo(int port, string environment, Dictionary<string, string>? variables, string? cpus = null)
     {
-        // taskset replaces itself with dotnet (exec), so the process id stays the silo's.
-        var info = new ProcessStartInfo(cpus is null ? "dotnet" : "taskset")
+        var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        string[] pinned = cpus is null ? [] : ["-c", cpus, "dotnet"];
-        foreach (var arg in pinned.Concat([Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment]))
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Conduit.Silo.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", environment })
         {
             info.ArgumentList.Add(arg);
         }
@@ -130,7 +128,25 @@ internal sealed class SiloProcess : IAsyncDisposable
             info.Environment[name] = value;
         }
 
-        return info;
+        return OnCpus(info, cpus);
+    }
+
+    /// <summary>
+    /// <paramref name="start"/> run under <c>taskset -c <paramref name="cpus"/></c> (Linux), so that it runs on those CPUs
+    /// only; unchanged when <paramref name="cpus"/> is null. taskset replaces itself with the program (exec), so the
+    /// process id is the program's.
+    /// </summary>
+    public static ProcessStartInfo OnCpus(ProcessStartInfo start, string? cpus)
+    {
+        if (cpus is not null)
+        {
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, cpus);
+            start.ArgumentList.Insert(0, "-c");
+            start.FileName = "taskset";
+        }
+
+        return start;
     }
 
     public Uri SocketUri(string query) => new($"ws://127.0.0.1:{Port}/ws/demo?{query}");
