@@ -19,6 +19,9 @@ namespace Conduit.Grains.Agents;
 [Reentrant]
 internal sealed partial class AgentGrain : Grain, IAgentGrain
 {
+    /// <summary>How many connections retired by their pool one request may find before it is answered with -32004.</summary>
+    private const int MaxRetiredRefusals = 8;
+
     private static readonly TimeSpan PrunePeriod = TimeSpan.FromMinutes(1);
 
     private readonly TimeProvider _time;
@@ -181,7 +184,10 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         long sequence = 0;
         try
         {
-            for (var attempt = 0; attempt < 3; attempt++)
+            // Three tries on connections that fail. A connection that refuses because its pool retired it (rotation, TTL)
+            // is no failed try: under heavy churn a new lease can land on a connection that is retired before the request
+            // reaches it, several times in a row. Those refusals are bounded separately.
+            for (int failures = 0, refusals = 0; failures < 3 && refusals < MaxRetiredRefusals;)
             {
                 // In flight from here on, while the lease is acquired too: a lease granted for this request is not given
                 // back (yield, idle release) before the request has used it.
@@ -233,6 +239,15 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 if (reply.Sent || !reply.ConnectionFailed || SessionMode)
                 {
                     break;
+                }
+
+                if (reply.Retired)
+                {
+                    refusals++;
+                }
+                else
+                {
+                    failures++;
                 }
             }
         }

@@ -121,7 +121,8 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         if (!IsOpen || _socket is not { } socket)
         {
-            return new ConnectionReply(JsonRpcErrors.UpstreamFailed(envelope.IdJson(utf8), _poolName, $"connection {_state}"), Sent: false, ConnectionFailed: true, Answered: false);
+            var retired = _state is ConnectionState.Recycling or ConnectionState.Closed;
+            return new ConnectionReply(JsonRpcErrors.UpstreamFailed(envelope.IdJson(utf8), _poolName, $"connection {_state}"), Sent: false, ConnectionFailed: true, Answered: false, Retired: retired);
         }
 
         if (_breaker.IsRejecting)

@@ -258,6 +258,12 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 RevokeLeases(connection);
                 connection.ExpiresAt = null;
                 return;
+            case ConnectionState.Recycling when !connection.Draining:
+                // Told to drain by an earlier activation of this pool (it moved or restarted): retiring all the same,
+                // so it is replaced rather than counted as live.
+                connection.Draining = true;
+                RevokeLeases(connection);
+                return;
             case ConnectionState.Ready or ConnectionState.Active or ConnectionState.Idle when connection.ExpiresAt is null:
                 connection.ExpiresAt = _time.GetUtcNow() + Jitter.Ttl(_options.ConnectionTtl, _options.TtlJitter, _random);
                 connection.IdleSince ??= _time.GetUtcNow();

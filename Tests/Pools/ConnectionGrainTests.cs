@@ -224,6 +224,48 @@ public sealed class ConnectionGrainTests
     }
 
     [Fact]
+    public async Task RetiredConnections_ManyInARow_AreNotFailedTries_RequestWaitsForAFreshConnection()
+    {
+        // Under heavy churn a fresh lease can land on a connection that is retired before the request reaches it, several
+        // times in a row. Here every connection drains behind the pool's back while a slow request keeps it open, so an
+        // agent's lease finds one retired connection after another: that is no upstream failure (-32004), and the request
+        // is served once a replacement opens.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "3", ["MaxConnections"] = "3", ["PreWarming"] = "false",
+            ["AcquireTimeout"] = "00:00:10",
+        });
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 3, "the pool did not open 3 connections");
+        var keys = (await pool.GetConnections()).Select(c => c.Connection).ToList();
+        var slow = new List<Task<string?>>();
+        for (var i = 0; i < 30 && !await AllBusyAsync(); i++)
+        {
+            var sleeper = await OpenAgentAsync(host, $"t/sleeper-{i}");
+            slow.Add(sleeper.Send($$$"""{"jsonrpc":"2.0","id":{{{i}}},"method":"sleep","params":{"ms":1500}}"""));
+            await Eventually.TrueAsync(() => host.Upstream.CountOf("sleep") == slow.Count);
+        }
+
+        Assert.True(await AllBusyAsync(), "the slow requests did not spread over the 3 connections");
+        await Task.WhenAll(keys.Select(k => host.Grains.GetGrain<IConnectionGrain>(k).Drain()));
+
+        var agent = await OpenAgentAsync(host, "t/after-drain");
+        var reply = await agent.Send("""{"jsonrpc":"2.0","id":"late","method":"echo","params":[7]}""").WaitAsync(Wait);
+
+        using var doc = JsonDocument.Parse(reply!);
+        Assert.True(doc.RootElement.TryGetProperty("result", out var result), doc.RootElement.ToString());
+        Assert.Equal(7, result[0].GetInt32());
+        Assert.True(host.Upstream.AcceptedSockets > 3, $"{host.Upstream.AcceptedSockets} upstream sockets: the answer cannot have come from a fresh connection");
+        foreach (var answer in await Task.WhenAll(slow).WaitAsync(Wait))
+        {
+            Assert.Equal(0, ErrorCode(answer)); // draining never cut them
+        }
+
+        async Task<bool> AllBusyAsync() =>
+            (await Task.WhenAll(keys.Select(k => host.Grains.GetGrain<IConnectionGrain>(k).GetReport()))).All(r => r.InFlight > 0);
+    }
+
+    [Fact]
     public async Task Ttl_Expired_DrainsWithoutCuttingInFlight()
     {
         var clock = new FakeTimeProvider();

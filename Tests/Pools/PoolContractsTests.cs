@@ -17,6 +17,7 @@ public sealed class PoolContractsTests
         var refused = new LeaseResult(null, null, JsonRpcErrorCodes.CircuitOpen, "Circuit open", 0, 5_000);
         var report = new ConnectionReport("main/1", ConnectionState.Recycling, ConnectionHealth.Degraded, LatencyTrend.Degrading, 1234.5, 3, 999, false, true);
         var reply = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","result":[1]}""", Sent: true, ConnectionFailed: false, Answered: true, Sequence: 7);
+        var retired = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","error":{"code":-32004}}""", Sent: false, ConnectionFailed: true, Answered: false, Retired: true);
         var answer = new AgentAnswer("""{"jsonrpc":"2.0","id":"x","result":[1]}""", 7);
         IReadOnlyList<string> lost = ["main#2"];
 
@@ -27,6 +28,7 @@ public sealed class PoolContractsTests
         Assert.False(RoundTrip(refused).Granted);
         Assert.Equal(report, RoundTrip(report));
         Assert.Equal(reply, RoundTrip(reply));
+        Assert.True(RoundTrip(retired).Retired);
         Assert.Equal(answer, RoundTrip(answer));
         Assert.Equal(new AgentAnswer(null, 0), RoundTrip(new AgentAnswer(null, 0)));
         Assert.Equal(new LeaseRequest("t/a"), RoundTrip(new LeaseRequest("t/a")));
