@@ -14,6 +14,9 @@ internal sealed partial class AgentGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: releasing lease {Lease} failed")]
     private static partial void LogReleaseFailed(ILogger logger, string agent, string lease, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {Agent}: lease {Lease} not released: its pool's silo is unavailable ({Reason})")]
+    private static partial void LogReleaseUnreachable(ILogger logger, string agent, string lease, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {Agent}: session lost ({Cause}); its client socket is closed so that the client starts a new session")]
     private static partial void LogSessionLost(ILogger logger, string agent, string cause);
 }

@@ -454,6 +454,11 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
 
             await _pool!.Release(lease.Id, connectionFailed);
         }
+        catch (SiloUnavailableException e)
+        {
+            // Every agent meets this when its silo shuts down with the pool on it: expected, so no warning for each.
+            LogReleaseUnreachable(_logger, _key, lease.Id, e.Message);
+        }
         catch (Exception e)
         {
             LogReleaseFailed(_logger, _key, lease.Id, e);

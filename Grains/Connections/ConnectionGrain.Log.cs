@@ -29,6 +29,9 @@ internal sealed partial class ConnectionGrain
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Connection} could not report to its pool")]
     private static partial void LogReportFailed(ILogger logger, string connection, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Connection} could not report to its pool: the pool's silo is unavailable ({Reason})")]
+    private static partial void LogReportUnreachable(ILogger logger, string connection, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Connection} could not handle its socket's end")]
     private static partial void LogSelfCallFailed(ILogger logger, string connection, Exception exception);
 }

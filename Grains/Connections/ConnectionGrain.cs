@@ -399,6 +399,10 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         {
             await _pool.Report(report);
         }
+        catch (SiloUnavailableException e)
+        {
+            LogReportUnreachable(_logger, _key, e.Message); // its silo is shutting down (or gone): expected, not an error
+        }
         catch (Exception e)
         {
             LogReportFailed(_logger, _key, e);

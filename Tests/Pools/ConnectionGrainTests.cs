@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Conduit.Grains;
 using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Pools;
 
@@ -263,6 +264,35 @@ public sealed class ConnectionGrainTests
 
         async Task<bool> AllBusyAsync() =>
             (await Task.WhenAll(keys.Select(k => host.Grains.GetGrain<IConnectionGrain>(k).GetReport()))).All(r => r.InFlight > 0);
+    }
+
+    [Fact]
+    public async Task Shutdown_WithAgentsHoldingLeases_LogsNoWarningOrError()
+    {
+        // Every agent gives its lease back as the silo stops, and the pool, on the same silo, is gone by then: expected,
+        // so it is not worth a warning per agent (there were one per agent, and an error per connection that drained).
+        var logs = new CapturingLoggerProvider();
+        var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "2", ["LeaseIdleRelease"] = "00:00:20" },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        try
+        {
+            var agents = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => OpenAgentAsync(host, $"t/stop-{i}")));
+            foreach (var (agent, i) in agents.Select((a, i) => (a, i)))
+            {
+                Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""")));
+            }
+
+            Assert.Equal(20, (await host.Grains.GetGrain<IPoolGrain>("main").GetInfo()).LeasesInUse);
+            await host.Silo.StopAsync().WaitAsync(Wait);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains(logs.Entries, e => e.Message.Contains("Deactivating", StringComparison.Ordinal)); // it did log, and did shut down
     }
 
     [Fact]

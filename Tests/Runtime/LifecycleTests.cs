@@ -162,6 +162,47 @@ public sealed class LifecycleTests : IAsyncLifetime
             _probe.Deactivations.Select(d => d.Grain.ToString()).Order());
     }
 
+    [Fact]
+    public async Task Shutdown_WhileAnActivationIsStarting_IsNotCancelledByTheCallThatWaitedForIt()
+    {
+        // A connection grain that the pool opened just before a shutdown: its activation was still running when the
+        // silo asked every activation to go, and the Open call that waited for it then ran and kept it alive for good
+        // (DelayDeactivation), so the shutdown waited for it until its 30 s timeout.
+        var grain = _silo.GrainFactory.GetGrain<ISlowStartGrain>("late");
+        var call = grain.KeepAliveForGood();
+        await WaitUntil(() => _probe.Events.Contains($"activating {grain.GetGrainId()}"));
+
+        var stopping = _silo.StopAsync();
+        var other = _silo.GrainFactory.GetGrain<ILifecycleGrain>("refused");
+        await RefusedAsync(other); // shutdown began: it asks every activation to go right after it refuses calls
+        await Task.Delay(100);
+        _probe.Gate.TrySetResult();
+
+        await stopping.WaitAsync(Wait);
+        Assert.Contains((grain.GetGrainId(), DeactivationReasonCode.ShuttingDown), _probe.Deactivations);
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => call.WaitAsync(Wait)); // it never ran: the silo was going
+    }
+
+    private static async Task RefusedAsync(ILifecycleGrain grain)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await grain.GetActivationId();
+            }
+            catch (SiloUnavailableException)
+            {
+                return;
+            }
+
+            await Task.Delay(5);
+        }
+
+        Assert.Fail("the silo kept taking calls");
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Wait;

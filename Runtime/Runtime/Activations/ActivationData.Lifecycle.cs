@@ -37,17 +37,27 @@ internal sealed partial class ActivationData
             return;
         }
 
-        List<WorkItem>? toStart;
+        List<WorkItem>? toStart = null;
         var deactivate = false;
         lock (_lock)
         {
             _state = ActivationState.Valid;
             _lastUsed = _runtime.TimeProvider.GetTimestamp();
-            toStart = DequeueRunnable_NeedsLock();
-            if (toStart is null && _deactivateWhenIdle)
+            if (_deactivateAfterActivation)
             {
+                // Asked to go while activating: the calls that waited go to a new activation (or are refused, when the
+                // silo is shutting down) once this one is gone, like calls that reach any deactivating activation.
                 _state = ActivationState.Deactivating;
                 deactivate = TryBeginDeactivationTurn_NeedsLock();
+            }
+            else
+            {
+                toStart = DequeueRunnable_NeedsLock();
+                if (toStart is null && _deactivateWhenIdle)
+                {
+                    _state = ActivationState.Deactivating;
+                    deactivate = TryBeginDeactivationTurn_NeedsLock();
+                }
             }
         }
 

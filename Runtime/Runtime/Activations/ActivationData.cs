@@ -25,7 +25,8 @@ internal sealed partial class ActivationData : IGrainContext
     private ActivationState _state = ActivationState.Activating;
     private int _running;
     private int _runningWriters;
-    private bool _deactivateWhenIdle;
+    private bool _deactivateWhenIdle; // DeactivateOnIdle: the grain's own wish, which its DelayDeactivation cancels
+    private bool _deactivateAfterActivation; // Deactivate while activating (shutdown, ...): the runtime's, not cancellable
     private bool _deactivationTurnStarted;
     private DeactivationReason _deactivationReason;
     private long _lastUsed;
@@ -148,8 +149,10 @@ internal sealed partial class ActivationData : IGrainContext
 
             if (_state == ActivationState.Activating)
             {
-                // Deactivate right after the activation turn.
-                _deactivateWhenIdle = true;
+                // Deactivate right after the activation turn. Not through _deactivateWhenIdle: a call that waited for the
+                // activation could run first and cancel that with DelayDeactivation, and a silo's shutdown then waited
+                // for this activation until its timeout.
+                _deactivateAfterActivation = true;
                 _deactivationReason = reason;
                 return;
             }
