@@ -91,6 +91,59 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     }
 
     [Fact]
+    public async Task JsonRpc_PoolsSiloStopsGracefullyUnderLoad_StopIsPrompt_EveryAgentAnsweredAfter()
+    {
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
+        for (var i = 0; i < PoolCount; i++)
+        {
+            settings[$"Pools:p{i}:Url"] = upstream.Url.ToString();
+            settings[$"Pools:p{i}:MinConnections"] = "0";
+            settings[$"Pools:p{i}:MaxConnections"] = "2";
+            settings[$"Pools:p{i}:PreWarming"] = "false";
+        }
+
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var grains = cluster.Silos[0].GrainFactory;
+        var active = await cluster.WhenAllActiveAsync();
+        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
+        var agents = active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
+            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+        var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
+        try
+        {
+            Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
+
+            // Every client keeps one request in flight while the pool's silo stops gracefully.
+            using var stopLoad = new CancellationTokenSource();
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var loads = clients.Select((c, i) => KeepSendingAsync(c, agents[i], errors, stopLoad.Token)).ToList();
+            await Task.Delay(300);
+            var stopping = Stopwatch.StartNew();
+            await poolHost.StopAsync();
+            var stopTook = stopping.Elapsed;
+            await Task.Delay(1000);
+            await stopLoad.CancelAsync();
+            var sent = await Task.WhenAll(loads).WaitAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent.Sum()} requests during the load; errors: {Summary([.. errors])}");
+
+            Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
+            var afterStop = Stopwatch.GetTimestamp();
+            var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(1), $"answered again only {r} after the stop"));
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task SessionMode_ConnectionOnOtherSiloThanAgent_UpstreamNotificationsReachTheClient_Issue3()
     {
         await using var session = await SessionSetup.StartAsync(redis.Server);
@@ -302,6 +355,25 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             errors.Add($"{Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds:F0}: {error.GetProperty("code").GetInt32()} {error.GetProperty("message").GetString()}");
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Sends one request at a time until <paramref name="stop"/>; error answers are kept in <paramref name="errors"/>. Returns how many were sent.</summary>
+    private static async Task<int> KeepSendingAsync(TestWebSocketClient client, string agent, System.Collections.Concurrent.ConcurrentQueue<string> errors, CancellationToken stop)
+    {
+        var sent = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var id = $"{agent}-load-{sent}";
+            await client.SendAsync(Request(id, agent, sent++));
+            var text = await client.ReceiveAsync(TestCluster.ResponseTimeout + TimeSpan.FromSeconds(1));
+            using var answer = JsonDocument.Parse(text!);
+            if (!answer.RootElement.TryGetProperty("result", out _))
+            {
+                errors.Enqueue($"{agent}: {answer.RootElement}");
+            }
+        }
+
+        return sent;
     }
 
     private static string Summary(List<string> errors)

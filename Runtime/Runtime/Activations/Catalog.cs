@@ -41,7 +41,11 @@ internal sealed partial class Catalog(SiloRuntime runtime)
         {
             if (_shuttingDown)
             {
-                message.Reply(null, new SiloUnavailableException($"The silo is shutting down; call {message} was not delivered."));
+                if (RedirectWhileShuttingDown?.Invoke(message) != true)
+                {
+                    message.Reply(null, new SiloUnavailableException($"The silo is shutting down; call {message} was not delivered."));
+                }
+
                 return;
             }
 
@@ -81,6 +85,12 @@ internal sealed partial class Catalog(SiloRuntime runtime)
 
         runtime.Router.Send(message);
     }
+
+    /// <summary>
+    /// Asked about each call that arrives while the silo shuts down: true when it took the call (the cluster tells a
+    /// remote caller to go elsewhere); otherwise the call is refused with <see cref="SiloUnavailableException"/>.
+    /// </summary>
+    public Func<Message, bool>? RedirectWhileShuttingDown { get; set; }
 
     /// <summary>Called once per activation after it left the catalog (the cluster unregisters it from the grain directory).</summary>
     public Action<ActivationData>? ActivationRemoved { get; set; }

@@ -160,8 +160,9 @@ internal sealed partial class ClusterMessageRouter
                     _cache.TryRemove(message.Target, out _);
                     if (silo is not null)
                     {
-                        // It is leaving: keep new calls off it.
+                        // It is leaving: keep new calls off it, and wait for its grains to leave the directory.
                         _unreachable[silo] = _time.GetTimestamp();
+                        _leaving[silo] = _time.GetTimestamp();
                     }
                 }
 

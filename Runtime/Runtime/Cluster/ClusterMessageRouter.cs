@@ -21,6 +21,7 @@ namespace Conduit.Runtime.Cluster;
 internal sealed partial class ClusterMessageRouter : IMessageRouter
 {
     private const int MaxForwardCount = 8;
+    private const int MaxLeavingWaits = 40;
 
     private readonly ObserverRegistry _observers;
     private readonly GrainTypeRegistry _registry;
@@ -29,6 +30,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private readonly ConcurrentDictionary<GrainId, SiloAddress> _cache = new();
     private readonly ConcurrentDictionary<GrainId, Task<GrainAddress>> _registrations = new();
     private readonly ConcurrentDictionary<SiloAddress, long> _unreachable = new();
+    private readonly ConcurrentDictionary<SiloAddress, long> _leaving = new(); // silos that answered "moved, owner unknown": shutting down
     private readonly ConcurrentDictionary<Task, byte> _unregistrations = new();
     private ClusterTransport? _transport;
     private Func<MembershipView>? _view;
@@ -75,6 +77,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         if (catalog is not null)
         {
             catalog.ActivationRemoved = OnActivationRemoved;
+            catalog.RedirectWhileShuttingDown = RedirectWhileShuttingDown;
         }
 
         _transport = transport;
@@ -109,11 +112,12 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
             }
         }
 
-        foreach (var silo in _unreachable.Keys)
+        foreach (var silo in _unreachable.Keys.Concat(_leaving.Keys))
         {
             if (view.IsDead(silo))
             {
                 _unreachable.TryRemove(silo, out _);
+                _leaving.TryRemove(silo, out _);
             }
         }
     }
@@ -188,17 +192,15 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
 
     private async Task RouteUncachedAsync(Message message)
     {
-        GrainAddress? entry = null;
-        if (_directory is not null)
+        var entry = await LookupAsync(message.Target);
+
+        // Its silo is shutting down and has not unregistered the grain yet (it deactivates it first, finishing the turns
+        // it runs): ask again shortly, then place it among the others. Nothing ran there. Bounded by how long a silo
+        // that said it is leaving counts as leaving, and by a number of looks.
+        for (var wait = 0; entry is not null && wait < MaxLeavingWaits && (IsLeaving(entry.Silo) || (entry.Silo == _self && _shuttingDown)); wait++)
         {
-            try
-            {
-                entry = await _directory.LookupAsync(message.Target, CancellationToken.None);
-            }
-            catch (Cluster.RedisUnavailableException)
-            {
-                // Fall back on placement: if the grain lives where the hash puts it, it keeps serving.
-            }
+            await Task.Delay(LeavingRetryDelay(wait), _time);
+            entry = await LookupAsync(message.Target);
         }
 
         if (entry is not null)
@@ -223,11 +225,28 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         await (target == _self ? DeliverHereAsync(message) : SendToSiloAsync(target, message));
     }
 
+    private async Task<GrainAddress?> LookupAsync(GrainId grain)
+    {
+        if (_directory is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _directory.LookupAsync(grain, CancellationToken.None);
+        }
+        catch (Cluster.RedisUnavailableException)
+        {
+            return null; // fall back on placement: if the grain lives where the hash puts it, it keeps serving
+        }
+    }
+
     private SiloAddress? Place(GrainId grain)
     {
         // A table that has just lost its data is empty until the silos write their rows again: keep placing as before.
         var active = _view!().ActiveSilos is { Count: > 0 } current ? current : Volatile.Read(ref _lastActive);
-        var reachable = active.Where(s => !IsUnreachable(s)).ToList();
+        var reachable = active.Where(s => !IsUnreachable(s) && !(s == _self && _shuttingDown)).ToList();
         return HashPlacement.Choose(grain, reachable.Count > 0 ? reachable : active);
     }
 
@@ -351,6 +370,34 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
 
     private bool IsUnreachable(SiloAddress silo)
         => _unreachable.TryGetValue(silo, out var since) && _time.GetElapsedTime(since) < _unreachableFor;
+
+    private bool IsLeaving(SiloAddress silo)
+        => _leaving.TryGetValue(silo, out var since) && _time.GetElapsedTime(since) < _unreachableFor;
+
+    /// <summary>50 ms, doubling up to 400 ms: with <see cref="MaxLeavingWaits"/> about 15 s in all for a grain to leave its silo.</summary>
+    private static TimeSpan LeavingRetryDelay(int wait) => TimeSpan.FromMilliseconds(50 << Math.Min(wait, 3));
+
+    /// <summary>
+    /// A call for an activation of this silo while it shuts down, which would fail although it never ran: a remote caller
+    /// is told "moved, owner unknown" and waits for the grain to leave here, then places it again; a local caller (a
+    /// turn this silo still finishes, such as an agent's request) is routed the same way from here.
+    /// </summary>
+    private bool RedirectWhileShuttingDown(Message message)
+    {
+        if (message.ReplyTo is RemoteReplySink)
+        {
+            message.Reply(null, new GrainMovedException(owner: null));
+            return true;
+        }
+
+        if (_killed || _directory is null || ++message.ForwardCount > MaxForwardCount)
+        {
+            return false;
+        }
+
+        _ = RouteUncachedAsync(message);
+        return true;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deactivating local {Grain}: its directory entry belongs to {Owner}")]
     private static partial void LogDuplicateDeactivated(ILogger logger, GrainId grain, string owner);
