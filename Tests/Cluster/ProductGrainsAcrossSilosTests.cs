@@ -32,23 +32,13 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     public async Task JsonRpc_AgentsPoolAndConnectionsOnDifferentSilos_AnsweredAndAgainSoonAfterASiloIsKilled_Issue3()
     {
         await using var upstream = await UpstreamServer.StartAsync();
-        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
-        for (var i = 0; i < PoolCount; i++)
-        {
-            settings[$"Pools:p{i}:Url"] = upstream.Url.ToString();
-            settings[$"Pools:p{i}:MinConnections"] = "0";
-            settings[$"Pools:p{i}:MaxConnections"] = "2";
-            settings[$"Pools:p{i}:PreWarming"] = "false";
-        }
-
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         var grains = cluster.Silos[0].GrainFactory;
         var active = await cluster.WhenAllActiveAsync();
         var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
         var remoteConnection = pool + "/1";
-        var agents = active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
-            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+        var agents = AgentsOnEverySilo(active);
 
         // Many agents, each with several requests in flight.
         var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
@@ -94,22 +84,12 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     public async Task JsonRpc_PoolsSiloStopsGracefullyUnderLoad_StopIsPrompt_EveryAgentAnsweredAfter()
     {
         await using var upstream = await UpstreamServer.StartAsync();
-        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
-        for (var i = 0; i < PoolCount; i++)
-        {
-            settings[$"Pools:p{i}:Url"] = upstream.Url.ToString();
-            settings[$"Pools:p{i}:MinConnections"] = "0";
-            settings[$"Pools:p{i}:MaxConnections"] = "2";
-            settings[$"Pools:p{i}:PreWarming"] = "false";
-        }
-
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         var grains = cluster.Silos[0].GrainFactory;
         var active = await cluster.WhenAllActiveAsync();
         var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
-        var agents = active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
-            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+        var agents = AgentsOnEverySilo(active);
         var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
         try
         {
@@ -117,7 +97,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
 
             // Every client keeps one request in flight while the pool's silo stops gracefully.
             using var stopLoad = new CancellationTokenSource();
-            var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var errors = new ConcurrentQueue<string>();
             var loads = clients.Select((c, i) => KeepSendingAsync(c, agents[i], errors, stopLoad.Token)).ToList();
             await Task.Delay(300);
             var stopping = Stopwatch.StartNew();
@@ -288,6 +268,26 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         silo.Services.AddConduitQuotas(silo.Configuration);
     }
 
+    /// <summary>The silos' settings: <see cref="PoolCount"/> request-mode pools on <paramref name="upstream"/>, up to 2 connections each, opened on demand.</summary>
+    private static Dictionary<string, string?> PoolSettings(Uri upstream)
+    {
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
+        for (var i = 0; i < PoolCount; i++)
+        {
+            settings[$"Pools:p{i}:Url"] = upstream.ToString();
+            settings[$"Pools:p{i}:MinConnections"] = "0";
+            settings[$"Pools:p{i}:MaxConnections"] = "2";
+            settings[$"Pools:p{i}:PreWarming"] = "false";
+        }
+
+        return settings;
+    }
+
+    /// <summary><see cref="AgentsPerSilo"/> agent ids whose grains hash placement puts on each silo.</summary>
+    private static List<string> AgentsOnEverySilo(IReadOnlyList<SiloAddress> active)
+        => active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
+            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+
     /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
     private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active)
     {
@@ -358,7 +358,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     }
 
     /// <summary>Sends one request at a time until <paramref name="stop"/>; error answers are kept in <paramref name="errors"/>. Returns how many were sent.</summary>
-    private static async Task<int> KeepSendingAsync(TestWebSocketClient client, string agent, System.Collections.Concurrent.ConcurrentQueue<string> errors, CancellationToken stop)
+    private static async Task<int> KeepSendingAsync(TestWebSocketClient client, string agent, ConcurrentQueue<string> errors, CancellationToken stop)
     {
         var sent = 0;
         while (!stop.IsCancellationRequested)
