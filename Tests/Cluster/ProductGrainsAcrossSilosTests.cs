@@ -73,10 +73,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -96,17 +93,8 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
 
             // Every client keeps one request in flight while the pool's silo stops gracefully.
-            using var stopLoad = new CancellationTokenSource();
-            var errors = new ConcurrentQueue<string>();
-            var loads = clients.Select((c, i) => KeepSendingAsync(c, agents[i], errors, stopLoad.Token)).ToList();
-            await Task.Delay(300);
-            var stopping = Stopwatch.StartNew();
-            await poolHost.StopAsync();
-            var stopTook = stopping.Elapsed;
-            await Task.Delay(1000);
-            await stopLoad.CancelAsync();
-            var sent = await Task.WhenAll(loads).WaitAsync(TimeSpan.FromSeconds(30));
-            output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent.Sum()} requests during the load; errors: {Summary([.. errors])}");
+            var (stopTook, sent, errors) = await UnderLoadAsync(clients, agents, poolHost.StopAsync);
+            output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent} requests during the load; errors: {Summary(errors)}");
 
             Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
             var afterStop = Stopwatch.GetTimestamp();
@@ -116,10 +104,31 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task JsonRpc_EverySiloStopsAtOnceUnderLoad_StopsPromptly()
+    {
+        // Calls that meet a stopping silo look for the grain on the others, which are stopping too: that must end at once
+        // ("no active silo"), not wait for grains to leave silos that are all leaving.
+        await using var upstream = await UpstreamServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var active = await cluster.WhenAllActiveAsync();
+        var agents = AgentsOnEverySilo(active);
+        var clients = await Task.WhenAll(agents.Select((a, i) => gateway.ConnectAsync("p" + (i % 4), a)));
+        try
+        {
+            Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
+            var (stopTook, _, _) = await UnderLoadAsync(clients, agents, () => Task.WhenAll(cluster.Silos.Select(s => s.StopAsync())), clusterGoes: true);
+            output.WriteLine($"both silos stopped in {stopTook.TotalMilliseconds:F0} ms");
+            Assert.True(stopTook < TimeSpan.FromSeconds(5), $"stopping both silos took {stopTook}");
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
         }
     }
 
@@ -288,6 +297,14 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         => active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
             .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
 
+    private static async Task DisposeAllAsync(IEnumerable<TestWebSocketClient> clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
     /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
     private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active)
     {
@@ -357,15 +374,49 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> while every client keeps one request in flight, and the load 1 s longer; returns how
+    /// long the action took, how many requests were sent and the error answers. With <paramref name="clusterGoes"/> a
+    /// client whose socket the gateway closes stops sending.
+    /// </summary>
+    private static async Task<(TimeSpan Took, int Sent, List<string> Errors)> UnderLoadAsync(TestWebSocketClient[] clients, List<string> agents, Func<Task> action, bool clusterGoes = false)
+    {
+        using var stopLoad = new CancellationTokenSource();
+        var errors = new ConcurrentQueue<string>();
+        var loads = clients.Select((c, i) => KeepSendingAsync(c, agents[i], errors, stopLoad.Token, clusterGoes)).ToList();
+        await Task.Delay(300);
+        var started = Stopwatch.StartNew();
+        await action().WaitAsync(TimeSpan.FromSeconds(30));
+        var took = started.Elapsed;
+        await Task.Delay(1000);
+        await stopLoad.CancelAsync();
+        var sent = await Task.WhenAll(loads).WaitAsync(TimeSpan.FromSeconds(30));
+        return (took, sent.Sum(), [.. errors]);
+    }
+
     /// <summary>Sends one request at a time until <paramref name="stop"/>; error answers are kept in <paramref name="errors"/>. Returns how many were sent.</summary>
-    private static async Task<int> KeepSendingAsync(TestWebSocketClient client, string agent, ConcurrentQueue<string> errors, CancellationToken stop)
+    private static async Task<int> KeepSendingAsync(TestWebSocketClient client, string agent, ConcurrentQueue<string> errors, CancellationToken stop, bool tolerateClose)
     {
         var sent = 0;
         while (!stop.IsCancellationRequested)
         {
             var id = $"{agent}-load-{sent}";
-            await client.SendAsync(Request(id, agent, sent++));
-            var text = await client.ReceiveAsync(TestCluster.ResponseTimeout + TimeSpan.FromSeconds(1));
+            string? text;
+            try
+            {
+                await client.SendAsync(Request(id, agent, sent++));
+                text = await client.ReceiveAsync(TestCluster.ResponseTimeout + TimeSpan.FromSeconds(1));
+            }
+            catch (Exception) when (tolerateClose)
+            {
+                return sent; // the cluster is gone: the gateway closed the socket
+            }
+
+            if (text is null && tolerateClose)
+            {
+                return sent;
+            }
+
             using var answer = JsonDocument.Parse(text!);
             if (!answer.RootElement.TryGetProperty("result", out _))
             {
