@@ -80,6 +80,10 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         {
             _socket = null;
             await socket.CloseAsync("connection grain deactivated", TimeSpan.FromSeconds(2));
+
+            // A session on it ends here (its silo is stopping): its client must know now, not at its next request, which
+            // a client that only listens for notifications may never send.
+            Volatile.Read(ref _observer)?.OnClosed(1011, "session lost: its upstream connection closed");
         }
     }
 

@@ -192,17 +192,20 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.DoesNotContain(answers, a => a.Contains("\"result\"", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task SessionMode_SiloOfTheAgentStopsGracefully_ClientClosedWith1011AtOnce_WithoutSendingAnything()
+    [Theory]
+    [InlineData("agent")]
+    [InlineData("connection")]
+    public async Task SessionMode_SiloStopsGracefully_ClientClosedWith1011AtOnce_WithoutSendingAnything(string stopped)
     {
         await using var session = await SessionSetup.StartAsync(redis.Server);
         var client = session.Client;
         await session.AssertEchoAnsweredAsync();
-        var agentHost = session.AgentHost;
+        var host = stopped == "agent" ? session.AgentHost : session.ConnectionHost;
+        Assert.NotSame(session.AgentHost, session.ConnectionHost);
 
         // A subscribed client sends nothing for a while: it must not wait for notifications that cannot come.
         var stoppedAt = Stopwatch.GetTimestamp();
-        await agentHost.StopAsync();
+        await host.StopAsync();
 
         Assert.Null(await client.ReceiveAsync(TimeSpan.FromSeconds(10)));
         output.WriteLine($"closed {Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds:F0} ms after the stop began: {client.Socket.CloseStatus} {client.Socket.CloseStatusDescription}");
