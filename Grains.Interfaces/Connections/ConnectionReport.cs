@@ -10,6 +10,7 @@ namespace Conduit.Grains;
 /// <param name="Requests">Requests sent on the current socket.</param>
 /// <param name="ConnectAttempt">Null, or the outcome of a connect attempt that this report follows (fed to the pool breaker).</param>
 /// <param name="RotationDue">Whether it has served MaxRequestsPerConnection and asks to be rotated.</param>
+/// <param name="SessionAttached">Whether an agent's session is attached to it (session mode).</param>
 public sealed record ConnectionReport(
     string Connection,
     ConnectionState State,
@@ -19,4 +20,5 @@ public sealed record ConnectionReport(
     int InFlight,
     long Requests,
     bool? ConnectAttempt,
-    bool RotationDue);
+    bool RotationDue,
+    bool SessionAttached = false);

@@ -465,6 +465,19 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
     }
 
+    /// <summary>Takes this agent's session off the connection of a lease that is gone (best effort: the connection may be gone too).</summary>
+    private async Task DetachAsync(AgentLease lease)
+    {
+        try
+        {
+            await lease.Connection.AttachSession(null);
+        }
+        catch (Exception e)
+        {
+            LogReleaseFailed(_logger, _key, lease.Id, e);
+        }
+    }
+
     private async Task TickAsync()
     {
         var now = _time.GetUtcNow();
@@ -482,6 +495,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                     if (SessionMode)
                     {
                         SessionLost("lease not renewed", "session connection lost");
+                        await DetachAsync(lease);
                     }
                 }
             }

@@ -422,7 +422,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
             ConnectionState.Ready when _served => ConnectionState.Idle,
             _ => _state,
         };
-        return new ConnectionReport(_key, state, _health.Health, _history.Trend, _history.Last.TotalMilliseconds, inFlight, _socket?.RequestsSent ?? 0, connectAttempt, rotationDue);
+        return new ConnectionReport(_key, state, _health.Health, _history.Trend, _history.Last.TotalMilliseconds, inFlight, _socket?.RequestsSent ?? 0, connectAttempt, rotationDue, Volatile.Read(ref _observer) is not null);
     }
 
     private void DisposeTimers()

@@ -18,6 +18,9 @@ internal sealed class PoolConnection(string key, ConnectionReport initial)
     /// <summary>When its TTL (with jitter) runs out, set once it is open.</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
 
+    /// <summary>Whether this pool activation has granted a lease on it.</summary>
+    public bool Granted { get; set; }
+
     /// <summary>Whether the pool told it to drain (no new leases).</summary>
     public bool Draining { get; set; }
 

@@ -200,6 +200,9 @@ internal sealed partial class PoolGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: circuit breaker opened for {BreakDuration}; acquires fail with -32003")]
     private static partial void LogBreakerOpened(ILogger logger, string pool, TimeSpan breakDuration);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: connection {Connection} carries a session from before this pool activation; it is held until that session ends or for {LeaseTimeout}")]
+    private static partial void LogSessionFromBefore(ILogger logger, string pool, string connection, TimeSpan leaseTimeout);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: connection {Connection} health {Before} -> {After}")]
     private static partial void LogHealthChanged(ILogger logger, string pool, string connection, ConnectionHealth before, ConnectionHealth after);
 

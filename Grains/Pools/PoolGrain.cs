@@ -38,6 +38,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private IGrainTimer? _timer;
     private int _nextNumber;
     private long _nextLease;
+    private string _leasePrefix = string.Empty; // "{pool}#{activation}.": lease ids of an earlier activation never match this one's
     private int _yieldsOutstanding;
 
     public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, PoolRandomness randomness, ILogger<PoolGrain> logger)
@@ -55,6 +56,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _name = GetPrimaryKeyString();
+        _leasePrefix = $"{_name}#{Guid.NewGuid().ToString("N")[..8]}.";
         _configured = _catalog.IsConfigured(_name);
         if (!_configured)
         {
@@ -270,6 +272,27 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 break;
         }
 
+        if (_options.Mode == PoolMode.Session && !report.SessionAttached && connection.Leases == 1
+            && _leases.Values.FirstOrDefault(l => l.Connection == connection.Key) is { Holder: SessionFromBefore } ended)
+        {
+            // That session ended (its agent learnt its lease was gone and detached): the connection is free again.
+            ForgetLease(ended);
+            EndLease(connection, "session from before ended");
+        }
+        else if (_options.Mode == PoolMode.Session && report.SessionAttached && !connection.Granted && connection.Leases == 0)
+        {
+            // A session this activation did not grant: an agent took it from an earlier activation of this pool (it moved
+            // or restarted, and its books went with it). Handed to another agent, that agent's client would get the other
+            // session's messages. It is booked to an unknown holder instead: the agent learns at its next renewal that its
+            // lease is gone and ends its session, and nobody renews this one, so it is reclaimed after LeaseTimeout.
+            var held = new PoolLease($"{_leasePrefix}{++_nextLease}", SessionFromBefore, null, connection.Key, _time.GetUtcNow());
+            _leases[held.Id] = held;
+            connection.Leases++;
+            connection.Granted = true;
+            connection.IdleSince = null;
+            LogSessionFromBefore(_logger, _name, connection.Key, _options.LeaseTimeout);
+        }
+
         if (before.Health != report.Health)
         {
             LogHealthChanged(_logger, _name, connection.Key, before.Health, report.Health);
@@ -285,6 +308,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             Recycle(connection, $"rotation after {report.Requests} requests");
         }
     }
+
+    /// <summary>The holder of a lease booked for a session that an earlier activation of this pool granted.</summary>
+    private const string SessionFromBefore = "(a session from before this pool activation)";
 
     private LeaseResult? TryGrant(LeaseRequest request)
     {
@@ -310,7 +336,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
 
         var chosen = open[index];
         var now = _time.GetUtcNow();
-        var lease = new PoolLease($"{_name}#{++_nextLease}", request.Holder, request.Agent, chosen.Key, now);
+        var lease = new PoolLease($"{_leasePrefix}{++_nextLease}", request.Holder, request.Agent, chosen.Key, now);
         _leases[lease.Id] = lease;
         if (lease.Agent is not null && _options.Mode == PoolMode.Request)
         {
@@ -318,6 +344,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         }
 
         chosen.Leases++;
+        chosen.Granted = true;
         chosen.IdleSince = null;
         return new LeaseResult(lease.Id, chosen.Key, 0, null, 0, 0);
     }

@@ -136,6 +136,48 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SessionMode_PoolReactivated_NeverHandsASessionItDidNotGrantToAnotherAgent_ItsHolderIsToldAndItIsRecycled()
+    {
+        // The pool's books are in memory: a pool activated again (its silo stopped or died) found the connection of a
+        // live session Ready and lease-free, and gave it to the next agent, whose client then got the first session's
+        // upstream messages (its subscriptions), across tenants.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false", ["LeaseTimeout"] = "00:00:03",
+        });
+        var first = new RecordingObserver();
+        var agentA = host.Grains.GetGrain<IAgentGrain>("t1/a");
+        await agentA.Open(new AgentOpenRequest("main", "t1", "sa"), host.Grains.CreateObjectReference<IAgentObserver>(first));
+        Assert.Contains("result", await agentA.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        var catalog = host.Silo.Services.GetRequiredService<Conduit.Runtime.Activations.SiloRuntime>().Catalog;
+        var poolId = new Conduit.Runtime.GrainId("pool", "main");
+        catalog.Find(poolId)!.Deactivate(new Conduit.Runtime.DeactivationReason(Conduit.Runtime.DeactivationReasonCode.ApplicationRequested, "test: the pool moves"));
+        await Eventually.TrueAsync(() => catalog.Find(poolId) is null);
+
+        var second = new RecordingObserver();
+        var agentB = host.Grains.GetGrain<IAgentGrain>("t2/b");
+        await agentB.Open(new AgentOpenRequest("main", "t2", "sb"), host.Grains.CreateObjectReference<IAgentObserver>(second));
+        Assert.Contains("result", await agentB.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        await agentA.Send("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
+
+        await Eventually.TrueAsync(() => first.Messages.Count == 2);
+        Assert.Empty(second.Messages);
+        Assert.Equal(2, host.Upstream.AcceptedSockets); // B has a connection of its own
+
+        // A learns at its next renewal that the new pool does not know its lease: its session ends, and the connection
+        // that carried it is recycled rather than handed on.
+        await Eventually.TrueAsync(() => first.Closes.Any(c => c.Code == 1011), TimeSpan.FromSeconds(10));
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        for (var i = 0; i < 150 && ((await pool.GetInfo()).LeasesInUse != 1 || host.Upstream.OpenSockets != 1); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal((1, 1), ((await pool.GetInfo()).LeasesInUse, host.Upstream.OpenSockets));
+        Assert.Empty(second.Closes);
+    }
+
+    [Fact]
     public async Task RequestMode_Forward_AnswersUnnumbered()
     {
         await using var host = await PoolTestHost.StartAsync();
