@@ -15,7 +15,7 @@ public sealed class PoolContractsTests
         var info = new PoolInfo("main", true, "request", "healthy", 3, 2, 10, 128, 1, "HalfOpen", 30_000, 50, 77, "mcp");
         var lease = new LeaseResult("main#1", "main/1", 0, null, 12, 0);
         var refused = new LeaseResult(null, null, JsonRpcErrorCodes.CircuitOpen, "Circuit open", 0, 5_000);
-        var report = new ConnectionReport("main/1", ConnectionState.Recycling, ConnectionHealth.Degraded, LatencyTrend.Degrading, 1234.5, 3, 999, false, true);
+        var report = new ConnectionReport("main/1", ConnectionState.Recycling, ConnectionHealth.Degraded, LatencyTrend.Degrading, 1234.5, 3, 999, false, true, SessionAttached: true);
         var reply = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","result":[1]}""", Sent: true, ConnectionFailed: false, Answered: true, Sequence: 7);
         var retired = new ConnectionReply("""{"jsonrpc":"2.0","id":"x","error":{"code":-32004}}""", Sent: false, ConnectionFailed: true, Answered: false, Retired: true);
         var answer = new AgentAnswer("""{"jsonrpc":"2.0","id":"x","result":[1]}""", 7);
