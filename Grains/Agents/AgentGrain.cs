@@ -465,19 +465,6 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         }
     }
 
-    /// <summary>Takes this agent's session off the connection of a lease that is gone (best effort: the connection may be gone too).</summary>
-    private async Task DetachAsync(AgentLease lease)
-    {
-        try
-        {
-            await lease.Connection.AttachSession(null);
-        }
-        catch (Exception e)
-        {
-            LogReleaseFailed(_logger, _key, lease.Id, e);
-        }
-    }
-
     private async Task TickAsync()
     {
         var now = _time.GetUtcNow();
@@ -489,18 +476,16 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
                 var lost = await _pool!.Renew([lease.Id]);
                 if (lost.Count > 0 && ReferenceEquals(_lease, lease))
                 {
-                    _lease = null;
-                    _leaseTimer?.Dispose();
-                    _leaseTimer = null;
                     if (SessionMode)
                     {
                         SessionLost("lease not renewed", "session connection lost");
-                        await DetachAsync(lease);
                     }
+
+                    // Detaches a session from the connection; the release itself finds nothing at the pool.
+                    await DropLeaseAsync(lease, connectionFailed: false);
                 }
             }
         }
-
     }
 
     /// <summary>Forgets de-duplication entries past the window; runs only while some are remembered.</summary>

@@ -21,6 +21,9 @@ internal sealed class PoolConnection(string key, ConnectionReport initial)
     /// <summary>Whether this pool activation has granted a lease on it.</summary>
     public bool Granted { get; set; }
 
+    /// <summary>Session mode: the lease booked for a session that an earlier activation of the pool granted, until it ends.</summary>
+    public PoolLease? Inherited { get; set; }
+
     /// <summary>Whether the pool told it to drain (no new leases).</summary>
     public bool Draining { get; set; }
 

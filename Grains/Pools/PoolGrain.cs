@@ -272,12 +272,15 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 break;
         }
 
-        if (_options.Mode == PoolMode.Session && !report.SessionAttached && connection.Leases == 1
-            && _leases.Values.FirstOrDefault(l => l.Connection == connection.Key) is { Holder: SessionFromBefore } ended)
+        if (connection.Inherited is { } inherited && !report.SessionAttached)
         {
-            // That session ended (its agent learnt its lease was gone and detached): the connection is free again.
-            ForgetLease(ended);
-            EndLease(connection, "session from before ended");
+            // That session ended (its agent learnt its lease was gone and detached); if the booking was not reclaimed
+            // meanwhile, it ends now, and the connection is recycled like any session's.
+            connection.Inherited = null;
+            if (ForgetLease(inherited))
+            {
+                EndLease(connection, "session from before ended");
+            }
         }
         else if (_options.Mode == PoolMode.Session && report.SessionAttached && !connection.Granted && connection.Leases == 0)
         {
@@ -285,8 +288,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             // or restarted, and its books went with it). Handed to another agent, that agent's client would get the other
             // session's messages. It is booked to an unknown holder instead: the agent learns at its next renewal that its
             // lease is gone and ends its session, and nobody renews this one, so it is reclaimed after LeaseTimeout.
-            var held = new PoolLease($"{_leasePrefix}{++_nextLease}", SessionFromBefore, null, connection.Key, _time.GetUtcNow());
+            var held = new PoolLease($"{_leasePrefix}{++_nextLease}", "(a session from before this pool activation)", null, connection.Key, _time.GetUtcNow());
             _leases[held.Id] = held;
+            connection.Inherited = held;
             connection.Leases++;
             connection.Granted = true;
             connection.IdleSince = null;
@@ -308,9 +312,6 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             Recycle(connection, $"rotation after {report.Requests} requests");
         }
     }
-
-    /// <summary>The holder of a lease booked for a session that an earlier activation of this pool granted.</summary>
-    private const string SessionFromBefore = "(a session from before this pool activation)";
 
     private LeaseResult? TryGrant(LeaseRequest request)
     {
