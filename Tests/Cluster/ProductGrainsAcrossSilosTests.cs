@@ -31,81 +31,59 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     [Fact]
     public async Task JsonRpc_AgentsPoolAndConnectionsOnDifferentSilos_AnsweredAndAgainSoonAfterASiloIsKilled_Issue3()
     {
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var grains = cluster.Silos[0].GrainFactory;
-        var active = await cluster.WhenAllActiveAsync();
-        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
+        await using var setup = await LoadSetup.StartAsync(redis.Server);
+        var (cluster, grains, agents) = (setup.Cluster, setup.Grains, setup.Agents);
+        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, setup.Active);
         var remoteConnection = pool + "/1";
-        var agents = AgentsOnEverySilo(active);
 
         // Many agents, each with several requests in flight.
-        var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
-        try
-        {
-            var answers = await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 5))).WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.All(answers, a => Assert.Equal(5, a));
+        var clients = await setup.ConnectAsync(_ => pool);
+        var answers = await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 5))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(answers, a => Assert.Equal(5, a));
 
-            // The activations really are spread: agents on both silos, the pool on one, a connection in use on the other.
-            var agentsPerSilo = cluster.Silos.Select(s => s.CountActivations("agent")).ToList();
-            output.WriteLine($"pool {pool} on {poolHost.Address}; connection {remoteConnection} elsewhere; agents per silo {string.Join(" / ", agentsPerSilo)}");
-            Assert.Equal(agents.Count, agentsPerSilo.Sum());
-            Assert.Equal(2 * AgentsPerSilo, agents.Count);
-            Assert.All(agentsPerSilo, n => Assert.True(n > 0, $"agents per silo: {string.Join(" / ", agentsPerSilo)}"));
-            Assert.Equal(1, cluster.Silos.Count(s => s.Holds(new GrainId("pool", pool))));
-            Assert.False(poolHost.Holds(new GrainId("connection", remoteConnection)));
-            Assert.True((await grains.GetGrain<IConnectionGrain>(remoteConnection).GetReport()).Requests > 0, $"{remoteConnection} served no request");
+        // The activations really are spread: agents on both silos, the pool on one, a connection in use on the other.
+        var agentsPerSilo = cluster.Silos.Select(s => s.CountActivations("agent")).ToList();
+        output.WriteLine($"pool {pool} on {poolHost.Address}; connection {remoteConnection} elsewhere; agents per silo {string.Join(" / ", agentsPerSilo)}");
+        Assert.Equal(agents.Count, agentsPerSilo.Sum());
+        Assert.Equal(2 * AgentsPerSilo, agents.Count);
+        Assert.All(agentsPerSilo, n => Assert.True(n > 0, $"agents per silo: {string.Join(" / ", agentsPerSilo)}"));
+        Assert.Equal(1, cluster.Silos.Count(s => s.Holds(new GrainId("pool", pool))));
+        Assert.False(poolHost.Holds(new GrainId("connection", remoteConnection)));
+        Assert.True((await grains.GetGrain<IConnectionGrain>(remoteConnection).GetReport()).Requests > 0, $"{remoteConnection} served no request");
 
-            // Kill the pool's silo abruptly: its agents, the pool and its connections there must come back on the other.
-            var victimAgents = agents.Where(a => poolHost.Holds(new GrainId("agent", "load/" + a))).ToList();
-            Assert.NotEmpty(victimAgents);
-            var killedAt = Stopwatch.GetTimestamp();
-            await poolHost.KillAsync();
+        // Kill the pool's silo abruptly: its agents, the pool and its connections there must come back on the other.
+        var victimAgents = agents.Where(a => poolHost.Holds(new GrainId("agent", "load/" + a))).ToList();
+        Assert.NotEmpty(victimAgents);
+        var killedAt = Stopwatch.GetTimestamp();
+        await poolHost.KillAsync();
 
-            var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], killedAt))).WaitAsync(TimeSpan.FromSeconds(30));
-            var slowest = recovered.Max();
-            output.WriteLine($"every agent answered again within {slowest.TotalMilliseconds:F0} ms of the kill");
-            Assert.True(slowest < RecoveryBound, $"an agent answered only {slowest} after the kill (death timeout {TestCluster.DeathTimeout})");
-            var survivor = cluster.RunningSilos.Single();
-            Assert.Equal(agents.Count, survivor.CountActivations("agent"));
-            Assert.True(survivor.Holds(new GrainId("pool", pool)));
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
+        var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], killedAt))).WaitAsync(TimeSpan.FromSeconds(30));
+        var slowest = recovered.Max();
+        output.WriteLine($"every agent answered again within {slowest.TotalMilliseconds:F0} ms of the kill");
+        Assert.True(slowest < RecoveryBound, $"an agent answered only {slowest} after the kill (death timeout {TestCluster.DeathTimeout})");
+        var survivor = cluster.RunningSilos.Single();
+        Assert.Equal(agents.Count, survivor.CountActivations("agent"));
+        Assert.True(survivor.Holds(new GrainId("pool", pool)));
     }
 
     [Fact]
     public async Task JsonRpc_PoolsSiloStopsGracefullyUnderLoad_StopIsPrompt_EveryAgentAnsweredAfter()
     {
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var grains = cluster.Silos[0].GrainFactory;
-        var active = await cluster.WhenAllActiveAsync();
-        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active);
-        var agents = AgentsOnEverySilo(active);
-        var clients = await Task.WhenAll(agents.Select(a => gateway.ConnectAsync(pool, a)));
-        try
-        {
-            Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
+        await using var setup = await LoadSetup.StartAsync(redis.Server);
+        var agents = setup.Agents;
+        var (pool, poolHost) = await ChooseSplitPoolAsync(setup.Cluster, setup.Grains, setup.Active);
+        var clients = await setup.ConnectAsync(_ => pool);
+        Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
 
-            // Every client keeps one request in flight while the pool's silo stops gracefully.
-            var (stopTook, sent, errors) = await UnderLoadAsync(clients, agents, poolHost.StopAsync);
-            output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent} requests during the load; errors: {Summary(errors)}");
+        // Every client keeps one request in flight while the pool's silo stops gracefully.
+        var (stopTook, sent, errors) = await UnderLoadAsync(clients, agents, poolHost.StopAsync);
+        output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent} requests during the load; errors: {Summary(errors)}");
 
-            Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
-            var afterStop = Stopwatch.GetTimestamp();
-            var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(1), $"answered again only {r} after the stop"));
-            Assert.Empty(errors);
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
+        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
+        var afterStop = Stopwatch.GetTimestamp();
+        var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(1), $"answered again only {r} after the stop"));
+        Assert.Empty(errors);
     }
 
     [Fact]
@@ -113,23 +91,13 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     {
         // Calls that meet a stopping silo look for the grain on the others, which are stopping too: that must end at once
         // ("no active silo"), not wait for grains to leave silos that are all leaving.
-        await using var upstream = await UpstreamServer.StartAsync();
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: PoolSettings(upstream.Url));
-        await using var gateway = await ClusterGateway.StartAsync(cluster);
-        var active = await cluster.WhenAllActiveAsync();
-        var agents = AgentsOnEverySilo(active);
-        var clients = await Task.WhenAll(agents.Select((a, i) => gateway.ConnectAsync("p" + (i % 4), a)));
-        try
-        {
-            Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
-            var (stopTook, _, _) = await UnderLoadAsync(clients, agents, () => Task.WhenAll(cluster.Silos.Select(s => s.StopAsync())), clusterGoes: true);
-            output.WriteLine($"both silos stopped in {stopTook.TotalMilliseconds:F0} ms");
-            Assert.True(stopTook < TimeSpan.FromSeconds(5), $"stopping both silos took {stopTook}");
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
+        await using var setup = await LoadSetup.StartAsync(redis.Server);
+        var agents = setup.Agents;
+        var clients = await setup.ConnectAsync(i => "p" + (i % 4));
+        Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
+        var (stopTook, _, _) = await UnderLoadAsync(clients, agents, () => Task.WhenAll(setup.Cluster.Silos.Select(s => s.StopAsync())), clusterGoes: true);
+        output.WriteLine($"both silos stopped in {stopTook.TotalMilliseconds:F0} ms");
+        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"stopping both silos took {stopTook}");
     }
 
     [Fact]
@@ -211,6 +179,57 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         output.WriteLine($"closed {Stopwatch.GetElapsedTime(stoppedAt).TotalMilliseconds:F0} ms after the stop began: {client.Socket.CloseStatus} {client.Socket.CloseStatusDescription}");
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, client.Socket.CloseStatus);
         Assert.Contains("session", client.Socket.CloseStatusDescription);
+    }
+
+    /// <summary>
+    /// Two silos with <see cref="PoolCount"/> request-mode pools, a stand-alone gateway, and <see cref="AgentsPerSilo"/>
+    /// agent ids placed on each silo; the client sockets it connects are closed with it.
+    /// </summary>
+    private sealed class LoadSetup(UpstreamServer upstream, TestCluster cluster, ClusterGateway gateway, IReadOnlyList<SiloAddress> active) : IAsyncDisposable
+    {
+        private TestWebSocketClient[] _clients = [];
+
+        public TestCluster Cluster => cluster;
+
+        public IGrainFactory Grains => cluster.Silos[0].GrainFactory;
+
+        public IReadOnlyList<SiloAddress> Active => active;
+
+        public List<string> Agents { get; } = AgentsOnEverySilo(active);
+
+        public static async Task<LoadSetup> StartAsync(RedisServer redis)
+        {
+            var upstream = await UpstreamServer.StartAsync();
+            TestCluster? cluster = null;
+            try
+            {
+                cluster = await TestCluster.StartAsync(2, redis, configure: ProductGrains, settings: PoolSettings(upstream.Url));
+                var gateway = await ClusterGateway.StartAsync(cluster);
+                return new LoadSetup(upstream, cluster, gateway, await cluster.WhenAllActiveAsync());
+            }
+            catch
+            {
+                await (cluster?.DisposeAsync() ?? ValueTask.CompletedTask);
+                await upstream.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Connects one client per agent, agent <c>i</c> to pool <paramref name="poolOf"/>(i).</summary>
+        public async Task<TestWebSocketClient[]> ConnectAsync(Func<int, string> poolOf)
+            => _clients = await Task.WhenAll(Agents.Select((a, i) => gateway.ConnectAsync(poolOf(i), a)));
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var client in _clients)
+            {
+                await client.DisposeAsync();
+            }
+
+            await gateway.DisposeAsync();
+            await cluster.DisposeAsync();
+            await upstream.DisposeAsync();
+        }
     }
 
     /// <summary>
@@ -299,14 +318,6 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     private static List<string> AgentsOnEverySilo(IReadOnlyList<SiloAddress> active)
         => active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
             .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
-
-    private static async Task DisposeAllAsync(IEnumerable<TestWebSocketClient> clients)
-    {
-        foreach (var client in clients)
-        {
-            await client.DisposeAsync();
-        }
-    }
 
     /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
     private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active)
