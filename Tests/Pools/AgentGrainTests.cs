@@ -14,11 +14,14 @@ public sealed class AgentGrainTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task<IAgentGrain> OpenAgentAsync(string key, RecordingObserver? observer = null)
+    private Task<IAgentGrain> OpenAgentAsync(string key, RecordingObserver? observer = null) => OpenAgentAsync(_host, key, observer);
+
+    /// <summary>Opens agent <paramref name="key"/> ("{tenant}/{agent}") on pool "main" for a new socket whose observer is <paramref name="observer"/>.</summary>
+    private static async Task<IAgentGrain> OpenAgentAsync(PoolTestHost host, string key, RecordingObserver? observer = null)
     {
-        var agent = _host.Grains.GetGrain<IAgentGrain>(key);
-        var reference = _host.Grains.CreateObjectReference<IAgentObserver>(observer ?? new RecordingObserver());
-        await agent.Open(new AgentOpenRequest("main", "t1", Guid.NewGuid().ToString()), reference);
+        var agent = host.Grains.GetGrain<IAgentGrain>(key);
+        var reference = host.Grains.CreateObjectReference<IAgentObserver>(observer ?? new RecordingObserver());
+        await agent.Open(new AgentOpenRequest("main", key[..key.IndexOf('/')], Guid.NewGuid().ToString()), reference);
         return agent;
     }
 
@@ -122,8 +125,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });
         var observer = new RecordingObserver();
-        var agent = host.Grains.GetGrain<IAgentGrain>("t1/ordered");
-        await agent.Open(new AgentOpenRequest("main", "t1", "s1"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
+        var agent = await OpenAgentAsync(host, "t1/ordered", observer);
 
         var first = await agent.Forward("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
         var second = await agent.Forward("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
@@ -146,8 +148,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
             ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false", ["LeaseTimeout"] = "00:00:03",
         });
         var first = new RecordingObserver();
-        var agentA = host.Grains.GetGrain<IAgentGrain>("t1/a");
-        await agentA.Open(new AgentOpenRequest("main", "t1", "sa"), host.Grains.CreateObjectReference<IAgentObserver>(first));
+        var agentA = await OpenAgentAsync(host, "t1/a", first);
         Assert.Contains("result", await agentA.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
         var catalog = host.Silo.Services.GetRequiredService<Conduit.Runtime.Activations.SiloRuntime>().Catalog;
         var poolId = new Conduit.Runtime.GrainId("pool", "main");
@@ -155,8 +156,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
         await Eventually.TrueAsync(() => catalog.Find(poolId) is null);
 
         var second = new RecordingObserver();
-        var agentB = host.Grains.GetGrain<IAgentGrain>("t2/b");
-        await agentB.Open(new AgentOpenRequest("main", "t2", "sb"), host.Grains.CreateObjectReference<IAgentObserver>(second));
+        var agentB = await OpenAgentAsync(host, "t2/b", second);
         Assert.Contains("result", await agentB.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
         await agentA.Send("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
 
@@ -195,11 +195,9 @@ public sealed class AgentGrainTests : IAsyncLifetime
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2" });
         var observer = new RecordingObserver();
-        var agent = host.Grains.GetGrain<IAgentGrain>("t1/subscriber");
-        await agent.Open(new AgentOpenRequest("main", "t1", "s1"), host.Grains.CreateObjectReference<IAgentObserver>(observer));
-        var other = host.Grains.GetGrain<IAgentGrain>("t1/other");
+        var agent = await OpenAgentAsync(host, "t1/subscriber", observer);
         var otherObserver = new RecordingObserver();
-        await other.Open(new AgentOpenRequest("main", "t1", "s2"), host.Grains.CreateObjectReference<IAgentObserver>(otherObserver));
+        var other = await OpenAgentAsync(host, "t1/other", otherObserver);
         Assert.Contains("result", await other.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
 
         var reply = await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"count":3,"intervalMs":5}}""");
