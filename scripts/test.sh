@@ -41,6 +41,12 @@ count() { { grep -E "^ +$1: +[0-9]+ *$" "$log" || true; } | awk '{s+=$2} END {pr
 passed=$(count 'Passed')
 failed=$(count 'Failed')
 skipped=$(count 'Skipped')
+# A failure is printed where it happened, possibly thousands of lines up; repeat each failed test with the first
+# lines of its message at the end, where a reader of the log's tail looks.
+if [ "${failed:-0}" -gt 0 ]; then
+  echo "Failed tests (the first lines of each; the whole message is above):"
+  awk '/^  Failed [A-Za-z]/ {n=12} n>0 {print; n--}' "$log"
+fi
 echo "Tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 if [ "$status" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then
   echo "No test ran." >&2
