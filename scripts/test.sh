@@ -45,7 +45,7 @@ skipped=$(count 'Skipped')
 # lines of its message at the end, where a reader of the log's tail looks.
 if [ "${failed:-0}" -gt 0 ]; then
   echo "Failed tests (the first lines of each; the whole message is above):"
-  awk '/^  Failed [A-Za-z]/ {n=12} n>0 {print; n--}' "$log"
+  awk '/^  Failed [A-Za-z]/ {n=12} /^(  Passed |Test Run |Total tests)/ {n=0} n>0 {print; n--}' "$log"
 fi
 echo "Tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 if [ "$status" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then
