@@ -181,6 +181,86 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.Contains("session", client.Socket.CloseStatusDescription);
     }
 
+    [Fact]
+    public async Task SessionMode_PoolsSiloStops_PoolActivatedAgainNeverHandsALiveSessionToAnotherAgent_ItsHolderIsToldAndItIsRecycled()
+    {
+        // The pool's books are in memory: when the silo holding the pool grain goes, the pool is activated again on the
+        // other silo and adopts the connections there, among them one that carries a live session it did not grant.
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
+        for (var i = 0; i < PoolCount; i++)
+        {
+            settings[$"Pools:s{i}:Url"] = upstream.Url.ToString();
+            settings[$"Pools:s{i}:Mode"] = "Session";
+            settings[$"Pools:s{i}:MinConnections"] = "0";
+            settings[$"Pools:s{i}:MaxConnections"] = "2";
+            settings[$"Pools:s{i}:PreWarming"] = "false";
+            settings[$"Pools:s{i}:LeaseTimeout"] = "00:00:03";
+        }
+
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var gateway = await ClusterGateway.StartAsync(cluster);
+        var active = await cluster.WhenAllActiveAsync();
+        var grains = cluster.Silos[0].GrainFactory;
+
+        // A pool whose grain is on one silo while its first connection, and both agents, are on the other: the stop
+        // moves the pool and nothing else.
+        string? pool = null;
+        TestClusterSilo? poolHost = null;
+        for (var i = 0; i < PoolCount && pool is null; i++)
+        {
+            Assert.True((await grains.GetGrain<IPoolGrain>("s" + i).GetInfo()).Configured);
+            var host = cluster.FindHost(new GrainId("pool", "s" + i))!;
+            if (HashPlacement.Choose(new GrainId("connection", $"s{i}/1"), active) != host.Address)
+            {
+                (pool, poolHost) = ("s" + i, host);
+            }
+        }
+
+        Assert.True(pool is not null, $"none of {PoolCount} pools has its first connection hashed away from its pool grain");
+        var kept = active.Single(a => a != poolHost!.Address);
+        var agents = Enumerable.Range(0, 1000).Select(i => "session" + i).Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == kept).Take(2).ToList();
+        await using var first = await gateway.ConnectAsync(pool!, agents[0]);
+        await first.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}""");
+        Assert.Contains("\"result\"", await first.ReceiveAsync());
+        Assert.Equal(kept, cluster.FindHost(new GrainId("connection", pool + "/1"))!.Address);
+
+        await poolHost!.StopAsync();
+        Assert.Single(cluster.RunningSilos);
+
+        // A second agent gets a connection of its own, and none of the first session's upstream messages.
+        await using var second = await gateway.ConnectAsync(pool!, agents[1]);
+        await second.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[2]}""");
+        Assert.Contains("\"result\"", await second.ReceiveAsync());
+        Assert.Equal(kept, cluster.FindHost(new GrainId("pool", pool!))!.Address);
+        await first.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
+        var toFirst = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            toFirst.Add((await first.ReceiveAsync())!);
+        }
+
+        Assert.Contains("\"result\":\"ok\"", toFirst[0]);
+        Assert.All(toFirst.Skip(1), m => Assert.Contains("\"seq\"", m));
+        Assert.Equal(2, upstream.AcceptedSockets);
+
+        // The first agent learns at its next renewal that the pool does not know its lease: its client is closed with
+        // 1011, and the connection that carried the session is recycled, not handed on.
+        Assert.Null(await first.ReceiveAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, first.Socket.CloseStatus);
+        var poolGrain = cluster.RunningSilos.Single().GrainFactory.GetGrain<IPoolGrain>(pool!);
+        for (var i = 0; i < 150 && ((await poolGrain.GetInfo()).LeasesInUse != 1 || upstream.OpenSockets != 1); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal((1, 1), ((await poolGrain.GetInfo()).LeasesInUse, upstream.OpenSockets));
+
+        // The second client's next message is the answer to its next request: none of the first session's came before it.
+        await second.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"echo","params":[3]}""");
+        Assert.Equal("""{"jsonrpc":"2.0","id":2,"result":[3]}""", await second.ReceiveAsync());
+    }
+
     /// <summary>
     /// Two silos with <see cref="PoolCount"/> request-mode pools, a stand-alone gateway, and <see cref="AgentsPerSilo"/>
     /// agent ids placed on each silo; the client sockets it connects are closed with it.
