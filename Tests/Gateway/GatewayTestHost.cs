@@ -41,7 +41,8 @@ internal sealed class GatewayTestHost : IAsyncDisposable
 
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<GatewayTestHost> StartAsync(Dictionary<string, string?>? settings = null, UpstreamServer? upstream = null)
+    /// <summary>Starts the host; with <paramref name="time"/>, the silo, grains and gateway run on that clock.</summary>
+    public static async Task<GatewayTestHost> StartAsync(Dictionary<string, string?>? settings = null, UpstreamServer? upstream = null, TimeProvider? time = null)
     {
         upstream ??= await UpstreamServer.StartAsync();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
@@ -67,6 +68,11 @@ internal sealed class GatewayTestHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(config);
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         builder.UseSilo(silo => silo.AddGrains(typeof(QuotaOptions).Assembly).AddMemoryGrainStorage("Default"));
         builder.Services.AddConduitPools(builder.Configuration);
         builder.Services.AddConduitQuotas(builder.Configuration);
