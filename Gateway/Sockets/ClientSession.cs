@@ -89,7 +89,7 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
     public IAgentObserver? Observer { get; set; }
 
     /// <summary>What the agent is opened with, at the upgrade and again when it lost its binding.</summary>
-    public AgentOpenRequest OpenRequest => new(Info.Pool, Info.Tenant, Info.SocketId);
+    public AgentOpenRequest OpenRequest => new(Info.Pool, Info.Tenant, Info.SocketId, Info.AnonymousAgent);
 
     public string SocketId => Info.SocketId;
 

@@ -7,4 +7,5 @@ namespace Conduit.Gateway.Sockets;
 /// <param name="AgentKey">The agent grain key, "{tenant}/{agent}".</param>
 /// <param name="Lifetime">How long the socket may stay open.</param>
 /// <param name="SubProtocol">The WebSocket subprotocol selected at the upgrade (the pool's, when the client asked for it), else null.</param>
-internal sealed record SessionInfo(string SocketId, string Tenant, string Pool, string AgentKey, TimeSpan Lifetime, string? SubProtocol = null);
+/// <param name="AnonymousAgent">The client named no agent: the gateway chose a fresh id that nobody else knows.</param>
+internal sealed record SessionInfo(string SocketId, string Tenant, string Pool, string AgentKey, TimeSpan Lifetime, string? SubProtocol = null, bool AnonymousAgent = false);

@@ -146,7 +146,8 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         var agent = context.Request.Query["agent"].ToString();
-        if (agent.Length == 0)
+        var anonymous = agent.Length == 0;
+        if (anonymous)
         {
             agent = AgentIds.NewAgent();
         }
@@ -179,7 +180,7 @@ internal sealed partial class WebSocketEndpoint(
         // The pool's subprotocol, if the client asked for it. A client that asked only for others gets none: it may go on
         // without one (most do) or refuse the connection, which is its call.
         var subProtocol = found.SubProtocol is { } offered && context.WebSockets.WebSocketRequestedProtocols.Contains(offered, StringComparer.Ordinal) ? offered : null;
-        return new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit), subProtocol);
+        return new SessionInfo(socketId, tenant, pool, AgentIds.Scope(tenant, agent), Lifetime(permit), subProtocol, anonymous);
     }
 
     private TimeSpan Lifetime(SocketPermitResult permit)

@@ -33,6 +33,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
     private PoolTerms? _terms; // what the agent needs of its pool's PoolInfo (not the whole of it: one per open socket)
     private IAgentObserver? _observer;
     private string? _socketId; // the socket that opened the agent last
+    private bool _anonymous; // its id was chosen by the gateway: nobody can reach it after its socket
     private AgentLease? _lease;
     private Task<LeaseResult>? _acquiring;
     private IGrainTimer? _pruneTimer;
@@ -117,6 +118,7 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _pool = GrainFactory.GetGrain<IPoolGrain>(request.Pool);
         _observer = observer;
         _socketId = request.SocketId;
+        _anonymous = request.Anonymous;
         _terms = terms;
         if (SessionMode && _lease is { } held)
         {
@@ -324,6 +326,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _observer = null;
         _socketId = null;
         DelayDeactivation(TimeSpan.FromSeconds(-1));
+        if (_anonymous)
+        {
+            // No socket can name this agent again, so its de-duplication window can never answer anything: it goes now,
+            // not after its collection age (a client reconnecting without an id would otherwise leave one per socket).
+            DeactivateOnIdle();
+        }
+
         if (_lease is { } lease)
         {
             await DropLeaseAsync(lease, connectionFailed: false);

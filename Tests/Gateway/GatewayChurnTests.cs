@@ -80,6 +80,48 @@ public sealed class GatewayChurnTests
         }
     }
 
+    [Fact]
+    public async Task AgentWithoutAnId_GoesWhenItsSocketCloses_ANamedAgentStaysForItsDeduplicationWindow()
+    {
+        // The default collection age (15 min): a closed agent that a client may reconnect to stays that long, but an
+        // agent whose id the gateway chose cannot be reached again, and a client reconnecting without an id must not
+        // leave one activation (and its de-duplication window) per socket behind for 15 minutes.
+        await using var host = await GatewayTestHost.StartAsync();
+        var catalog = host.App.Services.GetRequiredService<SiloRuntime>().Catalog;
+        var registry = host.App.Services.GetRequiredService<SessionRegistry>();
+        await using (var named = await host.ConnectAsync(agent: "keeper"))
+        {
+            await AssertEchoAsync(named, "k1");
+            await named.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        }
+
+        for (var ending = 0; ending < 3; ending++)
+        {
+            await using var anonymous = await host.ConnectAsync();
+            await AssertEchoAsync(anonymous, $"a{ending}");
+            switch (ending)
+            {
+                case 0:
+                    await anonymous.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    break;
+                case 1:
+                    await anonymous.SendAsync(JsonAssert.Request(200, "sleep", "{\"ms\":300}")); // aborted with it in flight
+                    await Task.Delay(20);
+                    break;
+            }
+        }
+
+        await Eventually.TrueAsync(() => registry.Count == 0, TimeSpan.FromSeconds(10), "client sessions left in the registry");
+        await Eventually.TrueAsync(() => CountOf(catalog, "agent") == 1, TimeSpan.FromSeconds(10), $"agent activations: {CountOf(catalog, "agent")}, 1 expected");
+        Assert.NotNull(catalog.Find(new GrainId("agent", "load/keeper")));
+
+        // The named agent kept its window: the same id on a new socket is answered from it, not sent upstream again.
+        var echoes = host.Upstream.CountOf("echo");
+        await using var again = await host.ConnectAsync(agent: "keeper");
+        await AssertEchoAsync(again, "k1");
+        Assert.Equal(echoes, host.Upstream.CountOf("echo"));
+    }
+
     /// <summary>
     /// One client: request or session pool, a fresh or a reused agent id, a few requests (a subscription in a session),
     /// then one of three ends: a close handshake, an abort with a request in flight, an abort of an idle socket.
