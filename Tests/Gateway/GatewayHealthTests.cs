@@ -79,6 +79,13 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         Assert.Contains("conduit_gateway_requests_completed_total{pool=\"up\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("conduit_gateway_request_duration_seconds_count 1", text, StringComparison.Ordinal);
         Assert.Contains("conduit_gateway_sockets_rejected_total{reason=\"unauthorized\"} 0", text, StringComparison.Ordinal);
+
+        // The runtime's activations by grain type: this socket's agent, the pool with its one connection, the quota grain.
+        Assert.Contains("# TYPE conduit_runtime_activations gauge", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_runtime_activations{grain_type=\"agent\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_runtime_activations{grain_type=\"connection\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_runtime_activations{grain_type=\"quota\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("conduit_cluster_silos", text, StringComparison.Ordinal); // one silo, in memory: no membership
     }
 
     [Fact]

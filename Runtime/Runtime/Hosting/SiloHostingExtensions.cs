@@ -41,7 +41,9 @@ public static class SiloHostingExtensions
         services.AddSingleton<GrainActivator>();
         services.AddSingleton<SiloRuntime>();
         services.TryAddSingleton<IMessageRouter, LocalMessageRouter>();
+        services.AddMetrics();
         services.AddHostedService<SiloLifecycleService>();
+        services.AddHostedService<RuntimeMetrics>();
 
         var builder = new SiloBuilder(services, configuration);
         configure?.Invoke(builder);
