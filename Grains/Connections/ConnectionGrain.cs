@@ -172,10 +172,17 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     /// <inheritdoc />
     public Task AttachSession(IAgentObserver? observer)
     {
-        Volatile.Write(ref _observer, observer);
+        var before = Interlocked.Exchange(ref _observer, observer);
         if (observer is not null)
         {
             _socket?.StartSequence(); // a socket opened later numbers from 1 anyway
+        }
+        else if (before is not null)
+        {
+            // The pool learns at once that the session ended. It needs to when it booked the session without granting it
+            // (it was activated again meanwhile): the agent's release names a lease of the earlier activation, which this
+            // one does not know, so until this report the connection stayed booked for up to LeaseTimeout.
+            _ = ReportToPoolAsync(Report());
         }
 
         return Task.CompletedTask;

@@ -185,7 +185,9 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     public async Task SessionMode_PoolsSiloStops_PoolActivatedAgainNeverHandsALiveSessionToAnotherAgent_ItsHolderIsToldAndItIsRecycled()
     {
         // The pool's books are in memory: when the silo holding the pool grain goes, the pool is activated again on the
-        // other silo and adopts the connections there, among them one that carries a live session it did not grant.
+        // other silo and adopts the connections there, among them one that carries a live session it did not grant. The
+        // agent renews its lease every LeaseTimeout / 3 (4 s): its first renewal after the move ends its session, so the
+        // steps up to its notifications must come before that.
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
         for (var i = 0; i < PoolCount; i++)
@@ -195,7 +197,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             settings[$"Pools:s{i}:MinConnections"] = "0";
             settings[$"Pools:s{i}:MaxConnections"] = "2";
             settings[$"Pools:s{i}:PreWarming"] = "false";
-            settings[$"Pools:s{i}:LeaseTimeout"] = "00:00:03";
+            settings[$"Pools:s{i}:LeaseTimeout"] = "00:00:12";
         }
 
         await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
@@ -249,7 +251,8 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.Null(await first.ReceiveAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, first.Socket.CloseStatus);
         var poolGrain = cluster.RunningSilos.Single().GrainFactory.GetGrain<IPoolGrain>(pool!);
-        for (var i = 0; i < 150 && ((await poolGrain.GetInfo()).LeasesInUse != 1 || upstream.OpenSockets != 1); i++)
+        // At once, as the agent detaches (its connection reports it), not LeaseTimeout (12 s) after the move.
+        for (var i = 0; i < 60 && ((await poolGrain.GetInfo()).LeasesInUse != 1 || upstream.OpenSockets != 1); i++)
         {
             await Task.Delay(100);
         }

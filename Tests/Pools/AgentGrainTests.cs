@@ -142,10 +142,11 @@ public sealed class AgentGrainTests : IAsyncLifetime
     {
         // The pool's books are in memory: a pool activated again (its silo stopped or died) found the connection of a
         // live session Ready and lease-free, and gave it to the next agent, whose client then got the first session's
-        // upstream messages (its subscriptions), across tenants.
+        // upstream messages (its subscriptions), across tenants. The agent renews its lease every LeaseTimeout / 3 (4 s):
+        // its first renewal after the move ends its session, so the steps up to its notifications must come before that.
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
         {
-            ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false", ["LeaseTimeout"] = "00:00:03",
+            ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false", ["LeaseTimeout"] = "00:00:12",
         });
         var first = new RecordingObserver();
         var agentA = await OpenAgentAsync(host, "t1/a", first);
@@ -168,7 +169,8 @@ public sealed class AgentGrainTests : IAsyncLifetime
         // that carried it is recycled rather than handed on.
         await Eventually.TrueAsync(() => first.Closes.Any(c => c.Code == 1011), TimeSpan.FromSeconds(10));
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        for (var i = 0; i < 150 && ((await pool.GetInfo()).LeasesInUse != 1 || host.Upstream.OpenSockets != 1); i++)
+        // At once, as the agent detaches (its connection reports it), not LeaseTimeout (12 s) after the move.
+        for (var i = 0; i < 60 && ((await pool.GetInfo()).LeasesInUse != 1 || host.Upstream.OpenSockets != 1); i++)
         {
             await Task.Delay(100);
         }
