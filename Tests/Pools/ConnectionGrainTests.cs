@@ -125,18 +125,20 @@ public sealed class ConnectionGrainTests
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
         {
             ["MinConnections"] = "1", ["MaxConnections"] = "2", ["PreWarming"] = "false",
-            ["HealthCheckMethod"] = "ping", ["HealthCheckInterval"] = "00:00:00.100", ["HealthCheckTimeout"] = "00:00:02",
-            ["HealthyLatency"] = "00:00:00.080", ["DegradedLatency"] = "00:00:00.250", ["FailureThreshold"] = "2",
+            // Latencies far apart: a slow moment of the test machine adds to every probe's, and must not turn a degraded
+            // sample into an unhealthy one.
+            ["HealthCheckMethod"] = "ping", ["HealthCheckInterval"] = "00:00:00.100", ["HealthCheckTimeout"] = "00:00:03",
+            ["HealthyLatency"] = "00:00:00.150", ["DegradedLatency"] = "00:00:01", ["FailureThreshold"] = "2",
         });
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
         await UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 1, "no connection");
         var first = (await pool.GetConnections()).Single().Connection;
 
-        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(150);
+        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(400);
         await UntilAsync(async () => (await pool.GetConnections()).Any(c => c.Connection == first && c.Health == ConnectionHealth.Degraded), "not degraded", 1000);
         Assert.Equal(1, host.Upstream.AcceptedSockets);
 
-        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(400);
+        host.Upstream.Faults.ProbeDelay = TimeSpan.FromMilliseconds(1500);
         await UntilAsync(async () => (await pool.GetConnections()).All(c => c.Connection != first), "the unhealthy connection was not recycled", 1000);
         host.Upstream.Faults.ProbeDelay = TimeSpan.Zero;
 
@@ -153,7 +155,7 @@ public sealed class ConnectionGrainTests
         // connection back to Ready (the pool has already forgotten it and would take a Ready report for a new one).
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1", ["PreWarming"] = "false" });
         await Eventually.TrueAsync(() => host.Upstream.OpenSockets == 1, Wait);
-        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromMilliseconds(500);
+        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromSeconds(2); // the drain below must reach the grain before it ends
         var connection = host.Grains.GetGrain<IConnectionGrain>("main/connecting-then-drained");
         var opening = connection.Open();
         await Eventually.TrueAsync(() => host.Upstream.HandshakeAttempts >= 2, Wait);
