@@ -224,6 +224,25 @@ public sealed class ConnectionGrainTests
 
         Assert.Empty(errors.SelectMany(e => e));
         Assert.True(host.Upstream.AcceptedSockets > 20, $"only {host.Upstream.AcceptedSockets} upstream sockets: the connections did not rotate");
+
+        // Retired connections go (with the default collection age of 15 minutes, nothing else would take them): a
+        // connection grain that a late call activates again after it closed keeps nothing and must not stay either.
+        var catalog = host.Silo.Services.GetRequiredService<Conduit.Runtime.Activations.SiloRuntime>().Catalog;
+        var pool = host.Grains.GetGrain<IPoolGrain>("main");
+        int activations = 0, pooled = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            pooled = (await pool.GetConnections()).Count;
+            activations = catalog.Activations.Count(a => a.GrainId.Type == "connection");
+            if (activations <= pooled)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.True(activations <= pooled, $"{activations} connection activations for {pooled} connections of the pool");
     }
 
     [Fact]
