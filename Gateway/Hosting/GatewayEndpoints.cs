@@ -17,6 +17,9 @@ namespace Conduit.Gateway;
 /// <summary>Maps the gateway's endpoints.</summary>
 public static class GatewayEndpoints
 {
+    /// <summary>How long /metrics waits for the pool grains' state before it answers without the conduit_pool_* series.</summary>
+    private static readonly TimeSpan PoolReadTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Maps <c>/ws/{pool}</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/health/websocket</c>, <c>/metrics</c>,
     /// <c>/api/usage/tenants</c> and <c>/api/usage/pools</c> (the operator endpoints behind the admin key, or loopback
@@ -44,8 +47,19 @@ public static class GatewayEndpoints
             var report = await health.WebSocketAsync(ct);
             return Results.Json(report, statusCode: report.Status == "healthy" ? 200 : 503);
         });
-        endpoints.MapGet("/metrics", (PrometheusExporter exporter) =>
-            Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8")).RequireAdmin();
+        endpoints.MapGet("/metrics", async (PrometheusExporter exporter, GatewayMetrics metrics, IPoolHealthSource pools, CancellationToken ct) =>
+        {
+            try
+            {
+                metrics.PoolHealth = await pools.GetAsync(ct).WaitAsync(PoolReadTimeout, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                metrics.PoolHealth = []; // the pool grains cannot be read now: no conduit_pool_* series rather than stale ones
+            }
+
+            return Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+        }).RequireAdmin();
         endpoints.MapGet("/api/usage/tenants", async (IGrainFactory grains) =>
             Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage())).RequireAdmin();
         endpoints.MapGet("/api/usage/pools", async (GatewayMetrics metrics, IPoolHealthSource poolHealth, CancellationToken ct) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Conduit.Gateway.Pools;
 
 namespace Conduit.Gateway.Metrics;
 
@@ -48,7 +49,19 @@ internal sealed class GatewayMetrics
         meter.CreateObservableUpDownCounter("conduit.gateway.send_queue.messages", () => Volatile.Read(ref QueuedMessages), description: "Messages waiting in the send queues of all sockets.");
         meter.CreateObservableCounter("conduit.gateway.slow_consumers", () => Volatile.Read(ref SlowConsumers), description: "Sockets closed with 1013 because their send queue was full.");
         _requestDuration = meter.CreateHistogram<double>("conduit.gateway.request.duration", unit: "s", description: "Time from a request's arrival to its answer.");
+
+        // The pool grains' state as last read (PoolHealth, refreshed by /metrics before each scrape).
+        meter.CreateObservableUpDownCounter("conduit.pool.connections", () => PerPoolHealth(p => p.Connections), description: "Upstream connections of the pool, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.connections.usable", () => PerPoolHealth(p => p.UsableConnections), description: "Connections that can take leases now, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.leases", () => PerPoolHealth(p => p.LeasesInUse), description: "Leases held by agents, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.capacity", () => PerPoolHealth(p => p.Capacity), description: "Leases the pool's usable connections can hold, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.waiters", () => PerPoolHealth(p => p.Waiters), description: "Agents queued for a lease, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.reconnecting", () => PerPoolHealth(p => p.Reconnecting), description: "Connections opening or reconnecting with backoff, by pool.");
+        meter.CreateObservableUpDownCounter("conduit.pool.breaker.open", () => PerPoolHealth(p => p.Breaker == "Closed" ? 0 : 1), description: "1 while the pool's circuit breaker is not closed (open or half-open), by pool.");
     }
+
+    /// <summary>The pools' state for the conduit.pool.* instruments: set from the pool grains before a scrape (empty when they could not be read).</summary>
+    public IReadOnlyList<PoolHealthView> PoolHealth { get; set; } = [];
 
     /// <summary>Per-pool counters (created on first use).</summary>
     public ConcurrentDictionary<string, PoolTraffic> Pools { get; } = new(StringComparer.Ordinal);
@@ -66,6 +79,9 @@ internal sealed class GatewayMetrics
     public IReadOnlyDictionary<int, long> ClosedByCode => _closed;
 
     public void RequestDuration(TimeSpan elapsed) => _requestDuration.Record(elapsed.TotalSeconds);
+
+    private IEnumerable<Measurement<long>> PerPoolHealth(Func<PoolHealthView, long> read)
+        => PoolHealth.Select(p => new Measurement<long>(read(p), new KeyValuePair<string, object?>("pool", p.Pool)));
 
     private IEnumerable<Measurement<long>> PerPool(Func<PoolTraffic, long> read)
     {

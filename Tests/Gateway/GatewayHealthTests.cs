@@ -86,6 +86,14 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         Assert.Contains("conduit_runtime_activations{grain_type=\"connection\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("conduit_runtime_activations{grain_type=\"quota\"} 1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("conduit_cluster_silos", text, StringComparison.Ordinal); // one silo, in memory: no membership
+
+        // The pool grains' state, read for the scrape: pool "up" keeps one connection (MinConnections 1), and this socket's
+        // agent holds a lease on it.
+        Assert.Contains("# TYPE conduit_pool_waiters gauge", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_connections_usable{pool=\"up\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_leases{pool=\"up\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_waiters{pool=\"up\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_breaker_open{pool=\"up\"} 0", text, StringComparison.Ordinal);
     }
 
     [Fact]
