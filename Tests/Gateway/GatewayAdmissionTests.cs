@@ -59,7 +59,7 @@ public sealed class GatewayAdmissionTests
             await open[0].DisposeAsync();
             open.RemoveAt(0);
             await Eventually.TrueAsync(() => host.App.Services.GetRequiredService<SessionRegistry>().Count == 2);
-            await Eventually.TrueAsync(() => host.TryUpgradeAsync(GatewayTestHost.FreeKey).Result.Status == HttpStatusCode.SwitchingProtocols);
+            await Eventually.TrueAsync(async () => (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status == HttpStatusCode.SwitchingProtocols);
         }
         finally
         {
@@ -89,7 +89,7 @@ public sealed class GatewayAdmissionTests
         Assert.Equal(HttpStatusCode.TooManyRequests, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status);
 
         // After the TTL the dead gateway's permits are gone; the live socket's permit was renewed and still counts.
-        await Eventually.TrueAsync(() => host.TryUpgradeAsync(GatewayTestHost.FreeKey).Result.Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(async () => (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status == HttpStatusCode.SwitchingProtocols, TimeSpan.FromSeconds(10));
         await Task.Delay(TimeSpan.FromSeconds(3.5)); // past another TTL: only renewals keep a permit
         var usage = (await quota.GetUsage()).Single(u => u.Tenant == "free1");
         Assert.Equal(1, usage.Sockets);

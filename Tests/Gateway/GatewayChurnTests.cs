@@ -57,10 +57,10 @@ public sealed class GatewayChurnTests
         Assert.Equal(0, Volatile.Read(ref metrics.InFlight));
         Assert.All(metrics.Pools, p => Assert.Equal(0, Volatile.Read(ref p.Value.InFlight)));
         var quota = host.Grains.GetGrain<IQuotaGrain>("global");
-        await Eventually.TrueAsync(() => quota.GetUsage().Result.Single(u => u.Tenant == "load").Sockets == 0, TimeSpan.FromSeconds(10), "socket permits left");
+        await Eventually.TrueAsync(async () => (await quota.GetUsage()).Single(u => u.Tenant == "load").Sockets == 0, TimeSpan.FromSeconds(10), "socket permits left");
         foreach (var pool in new[] { "up", "sess" })
         {
-            await Eventually.TrueAsync(() => host.Grains.GetGrain<IPoolGrain>(pool).GetInfo().Result.LeasesInUse == 0, TimeSpan.FromSeconds(10), $"leases left in pool {pool}");
+            await Eventually.TrueAsync(async () => (await host.Grains.GetGrain<IPoolGrain>(pool).GetInfo()).LeasesInUse == 0, TimeSpan.FromSeconds(10), $"leases left in pool {pool}");
         }
 
         await Eventually.TrueAsync(() => CountOf(catalog, "agent") == 0, TimeSpan.FromSeconds(15), $"agent activations left: {CountOf(catalog, "agent")}");

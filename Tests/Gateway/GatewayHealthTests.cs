@@ -34,9 +34,9 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         using var http = _host.CreateHttpClient();
 
         HttpResponseMessage response = null!;
-        await Infrastructure.Eventually.TrueAsync(() =>
+        await Infrastructure.Eventually.TrueAsync(async () =>
         {
-            response = http.GetAsync("/health/websocket").Result;
+            response = await http.GetAsync("/health/websocket");
             return response.StatusCode == HttpStatusCode.OK;
         }, because: "the pool did not turn healthy");
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -57,7 +57,7 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         using var http = _host.CreateHttpClient();
 
         await Infrastructure.Eventually.TrueAsync(
-            () => http.GetAsync("/health/websocket").Result.StatusCode == HttpStatusCode.ServiceUnavailable,
+            async () => (await http.GetAsync("/health/websocket")).StatusCode == HttpStatusCode.ServiceUnavailable,
             TimeSpan.FromSeconds(20),
             "the pool did not report its upstream down");
     }

@@ -300,7 +300,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
         var session = Assert.Single(reports, r => r.Requests >= 20);
 
         await agent.Close("s");
-        await Eventually.TrueAsync(() => pool.GetConnections().Result.All(c => c.Connection != session.Connection));
+        await Eventually.TrueAsync(async () => (await pool.GetConnections()).All(c => c.Connection != session.Connection));
     }
 
     [Fact]

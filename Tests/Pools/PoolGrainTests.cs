@@ -90,9 +90,9 @@ public sealed class PoolGrainTests
         var first = await pool.Acquire(new LeaseRequest("h0"));
         Assert.True(first.Granted);
         var second = pool.Acquire(new LeaseRequest("h1"));
-        await Eventually.TrueAsync(() => pool.GetInfo().Result.Waiters == 1);
+        await Eventually.TrueAsync(async () => (await pool.GetInfo()).Waiters == 1);
         var third = pool.Acquire(new LeaseRequest("h2"));
-        await Eventually.TrueAsync(() => pool.GetInfo().Result.Waiters == 2);
+        await Eventually.TrueAsync(async () => (await pool.GetInfo()).Waiters == 2);
 
         var full = await pool.Acquire(new LeaseRequest("h3")).WaitAsync(TimeSpan.FromSeconds(1));
         Assert.Equal(JsonRpcErrorCodes.PoolExhausted, full.ErrorCode);

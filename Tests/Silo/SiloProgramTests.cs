@@ -60,7 +60,7 @@ public sealed class SiloProgramTests
         Assert.Equal("""{"jsonrpc":"2.0","id":1,"result":[1]}""", await client.ReceiveAsync(TimeSpan.FromSeconds(20)));
         using var http = new HttpClient();
         await Eventually.TrueAsync(
-            () => http.GetStringAsync($"http://127.0.0.1:{silo.Port}/api/usage/pools").Result.Contains("\"connections\":2,", StringComparison.Ordinal),
+            async () => (await http.GetStringAsync($"http://127.0.0.1:{silo.Port}/api/usage/pools")).Contains("\"connections\":2,", StringComparison.Ordinal),
             because: "MinConnections 2 of the command line was not applied to the demo pool");
     }
 
