@@ -35,7 +35,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     private int _reconnectAttempt;
     private bool _rotationReported;
     private bool _served;
-    private bool _opened; // its pool opened this activation (else a late call activated it after the connection closed)
     private Task<ConnectionReport>? _opening;
     private IGrainTimer? _healthTimer;
     private IGrainTimer? _reconnectTimer;
@@ -69,6 +68,11 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _breaker = new CircuitBreaker(_options, _time);
         _pool = GrainFactory.GetGrain<IPoolGrain>(_poolName);
         _self = GrainFactory.GetGrain<IConnectionGrain>(_key);
+
+        // Until its pool opens it (Open cancels this), the activation goes once idle: one that a late call activated after
+        // the connection closed (an agent's request on a lease from before a rotation or TTL, a report asked for) has no
+        // socket and nothing to keep, and stayed for the collection age (under rotation, most retired connections had one).
+        DeactivateOnIdle();
         return Task.CompletedTask;
     }
 
@@ -98,7 +102,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         // From the pool's Open until closed, the socket (or its reconnection) is this activation's: idle collection must
         // not close a warm connection, whatever the health check interval is against the collection age.
-        _opened = true;
         DelayDeactivation(TimeSpan.MaxValue);
 
         if (_opening is { } pending)
@@ -127,7 +130,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         if (!IsOpen || _socket is not { } socket)
         {
-            ForgetIfNeverOpened();
             var retired = _state is ConnectionState.Recycling or ConnectionState.Closed;
             return new ConnectionReply(JsonRpcErrors.UpstreamFailed(envelope.IdJson(utf8), _poolName, $"connection {_state}"), Sent: false, ConnectionFailed: true, Answered: false, Retired: retired);
         }
@@ -175,7 +177,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
     /// <inheritdoc />
     public Task AttachSession(IAgentObserver? observer)
     {
-        ForgetIfNeverOpened();
         var before = Interlocked.Exchange(ref _observer, observer);
         if (observer is not null)
         {
@@ -383,19 +384,6 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         await ReportToPoolAsync(Report());
         DelayDeactivation(TimeSpan.FromSeconds(-1));
         DeactivateOnIdle();
-    }
-
-    /// <summary>
-    /// An activation its pool never opened was activated by a late call of an agent that held a lease on the connection
-    /// before it closed (rotation, TTL): it has no socket and nothing to keep, so it goes once idle rather than staying for
-    /// the collection age (under rotation, one such activation for most retired connections). An Open cancels that.
-    /// </summary>
-    private void ForgetIfNeverOpened()
-    {
-        if (!_opened)
-        {
-            DeactivateOnIdle();
-        }
     }
 
     private void OnUnsolicited(string message, long sequence)

@@ -287,13 +287,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             // A session this activation did not grant: an agent took it from an earlier activation of this pool (it moved
             // or restarted, and its books went with it). Handed to another agent, that agent's client would get the other
             // session's messages. It is booked to an unknown holder instead: the agent learns at its next renewal that its
-            // lease is gone and ends its session, and nobody renews this one, so it is reclaimed after LeaseTimeout.
-            var held = new PoolLease($"{_leasePrefix}{++_nextLease}", "(a session from before this pool activation)", null, connection.Key, _time.GetUtcNow());
-            _leases[held.Id] = held;
-            connection.Inherited = held;
-            connection.Leases++;
-            connection.Granted = true;
-            connection.IdleSince = null;
+            // lease is gone, ends its session and detaches, which its connection reports (above); should that report be
+            // lost, nobody renews this booking and it is reclaimed after LeaseTimeout.
+            connection.Inherited = Book(connection, "(a session from before this pool activation)", agent: null);
             LogSessionFromBefore(_logger, _name, connection.Key, _options.LeaseTimeout);
         }
 
@@ -336,18 +332,24 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         }
 
         var chosen = open[index];
-        var now = _time.GetUtcNow();
-        var lease = new PoolLease($"{_leasePrefix}{++_nextLease}", request.Holder, request.Agent, chosen.Key, now);
-        _leases[lease.Id] = lease;
+        var lease = Book(chosen, request.Holder, request.Agent);
         if (lease.Agent is not null && _options.Mode == PoolMode.Request)
         {
             _yieldCandidates.Enqueue(lease);
         }
 
-        chosen.Leases++;
-        chosen.Granted = true;
-        chosen.IdleSince = null;
         return new LeaseResult(lease.Id, chosen.Key, 0, null, 0, 0);
+    }
+
+    /// <summary>Books a new lease of this activation on <paramref name="connection"/>.</summary>
+    private PoolLease Book(PoolConnection connection, string holder, IAgentGrain? agent)
+    {
+        var lease = new PoolLease($"{_leasePrefix}{++_nextLease}", holder, agent, connection.Key, _time.GetUtcNow());
+        _leases[lease.Id] = lease;
+        connection.Leases++;
+        connection.Granted = true;
+        connection.IdleSince = null;
+        return lease;
     }
 
     /// <summary>Removes a lease; false if it was not held.</summary>
