@@ -189,17 +189,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         // agent renews its lease every LeaseTimeout / 3 (4 s): its first renewal after the move ends its session, so the
         // steps up to its notifications must come before that.
         await using var upstream = await UpstreamServer.StartAsync();
-        var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
-        for (var i = 0; i < PoolCount; i++)
-        {
-            settings[$"Pools:s{i}:Url"] = upstream.Url.ToString();
-            settings[$"Pools:s{i}:Mode"] = "Session";
-            settings[$"Pools:s{i}:MinConnections"] = "0";
-            settings[$"Pools:s{i}:MaxConnections"] = "2";
-            settings[$"Pools:s{i}:PreWarming"] = "false";
-            settings[$"Pools:s{i}:LeaseTimeout"] = "00:00:12";
-        }
-
+        var settings = PoolSettings(upstream.Url, "s", ("Mode", "Session"), ("LeaseTimeout", "00:00:12"));
         await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         var active = await cluster.WhenAllActiveAsync();
@@ -207,34 +197,22 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
 
         // A pool whose grain is on one silo while its first connection, and both agents, are on the other: the stop
         // moves the pool and nothing else.
-        string? pool = null;
-        TestClusterSilo? poolHost = null;
-        for (var i = 0; i < PoolCount && pool is null; i++)
-        {
-            Assert.True((await grains.GetGrain<IPoolGrain>("s" + i).GetInfo()).Configured);
-            var host = cluster.FindHost(new GrainId("pool", "s" + i))!;
-            if (HashPlacement.Choose(new GrainId("connection", $"s{i}/1"), active) != host.Address)
-            {
-                (pool, poolHost) = ("s" + i, host);
-            }
-        }
-
-        Assert.True(pool is not null, $"none of {PoolCount} pools has its first connection hashed away from its pool grain");
-        var kept = active.Single(a => a != poolHost!.Address);
-        var agents = Enumerable.Range(0, 1000).Select(i => "session" + i).Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == kept).Take(2).ToList();
-        await using var first = await gateway.ConnectAsync(pool!, agents[0]);
+        var (pool, poolHost) = await ChooseSplitPoolAsync(cluster, grains, active, "s");
+        var kept = active.Single(a => a != poolHost.Address);
+        var agents = AgentsOn(kept, active, 2);
+        await using var first = await gateway.ConnectAsync(pool, agents[0]);
         await first.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}""");
         Assert.Contains("\"result\"", await first.ReceiveAsync());
         Assert.Equal(kept, cluster.FindHost(new GrainId("connection", pool + "/1"))!.Address);
 
-        await poolHost!.StopAsync();
+        await poolHost.StopAsync();
         Assert.Single(cluster.RunningSilos);
 
         // A second agent gets a connection of its own, and none of the first session's upstream messages.
-        await using var second = await gateway.ConnectAsync(pool!, agents[1]);
+        await using var second = await gateway.ConnectAsync(pool, agents[1]);
         await second.SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo","params":[2]}""");
         Assert.Contains("\"result\"", await second.ReceiveAsync());
-        Assert.Equal(kept, cluster.FindHost(new GrainId("pool", pool!))!.Address);
+        Assert.Equal(kept, cluster.FindHost(new GrainId("pool", pool))!.Address);
         await first.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"notify_me","params":{"count":2}}""");
         var toFirst = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -250,14 +228,12 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         // 1011, and the connection that carried the session is recycled, not handed on.
         Assert.Null(await first.ReceiveAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, first.Socket.CloseStatus);
-        var poolGrain = cluster.RunningSilos.Single().GrainFactory.GetGrain<IPoolGrain>(pool!);
+        var poolGrain = cluster.RunningSilos.Single().GrainFactory.GetGrain<IPoolGrain>(pool);
         // At once, as the agent detaches (its connection reports it), not LeaseTimeout (12 s) after the move.
-        for (var i = 0; i < 60 && ((await poolGrain.GetInfo()).LeasesInUse != 1 || upstream.OpenSockets != 1); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.Equal((1, 1), ((await poolGrain.GetInfo()).LeasesInUse, upstream.OpenSockets));
+        await Eventually.TrueAsync(
+            async () => (await poolGrain.GetInfo()).LeasesInUse == 1 && upstream.OpenSockets == 1,
+            TimeSpan.FromSeconds(6),
+            "the old session's connection was not recycled: not one lease (the second agent's) and one upstream socket");
 
         // The second client's next message is the answer to its next request: none of the first session's came before it.
         await second.SendAsync("""{"jsonrpc":"2.0","id":2,"method":"echo","params":[3]}""");
@@ -347,7 +323,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
                 gateway = await ClusterGateway.StartAsync(cluster);
                 var active = await cluster.WhenAllActiveAsync();
                 var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
-                var agent = Enumerable.Range(0, 1000).Select(i => "session" + i).First(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) != connectionSilo);
+                var agent = AgentsOn(active.Single(s => s != connectionSilo), active, 1)[0];
                 return new SessionSetup(upstream, cluster, gateway, agent, await gateway.ConnectAsync("s", agent, o => o.AddSubProtocol("mcp")));
             }
             catch
@@ -382,16 +358,23 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         silo.Services.AddConduitQuotas(silo.Configuration);
     }
 
-    /// <summary>The silos' settings: <see cref="PoolCount"/> request-mode pools on <paramref name="upstream"/>, up to 2 connections each, opened on demand.</summary>
-    private static Dictionary<string, string?> PoolSettings(Uri upstream)
+    /// <summary>
+    /// The silos' settings: <see cref="PoolCount"/> pools "{prefix}0".. on <paramref name="upstream"/>, up to 2 connections
+    /// each, opened on demand, request mode unless <paramref name="more"/> (setting name and value for each) says otherwise.
+    /// </summary>
+    private static Dictionary<string, string?> PoolSettings(Uri upstream, string prefix = "p", params (string Name, string Value)[] more)
     {
         var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings);
         for (var i = 0; i < PoolCount; i++)
         {
-            settings[$"Pools:p{i}:Url"] = upstream.ToString();
-            settings[$"Pools:p{i}:MinConnections"] = "0";
-            settings[$"Pools:p{i}:MaxConnections"] = "2";
-            settings[$"Pools:p{i}:PreWarming"] = "false";
+            settings[$"Pools:{prefix}{i}:Url"] = upstream.ToString();
+            settings[$"Pools:{prefix}{i}:MinConnections"] = "0";
+            settings[$"Pools:{prefix}{i}:MaxConnections"] = "2";
+            settings[$"Pools:{prefix}{i}:PreWarming"] = "false";
+            foreach (var (name, value) in more)
+            {
+                settings[$"Pools:{prefix}{i}:{name}"] = value;
+            }
         }
 
         return settings;
@@ -399,15 +382,19 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
 
     /// <summary><see cref="AgentsPerSilo"/> agent ids whose grains hash placement puts on each silo.</summary>
     private static List<string> AgentsOnEverySilo(IReadOnlyList<SiloAddress> active)
-        => active.SelectMany(silo => Enumerable.Range(0, 1000).Select(i => "agent" + i)
-            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(AgentsPerSilo)).ToList();
+        => active.SelectMany(silo => AgentsOn(silo, active, AgentsPerSilo)).ToList();
 
-    /// <summary>A pool whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
-    private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active)
+    /// <summary><paramref name="count"/> agent ids (of tenant "load") whose grains hash placement puts on <paramref name="silo"/>.</summary>
+    private static List<string> AgentsOn(SiloAddress silo, IReadOnlyList<SiloAddress> active, int count)
+        => Enumerable.Range(0, 1000).Select(i => "agent" + i)
+            .Where(a => HashPlacement.Choose(new GrainId("agent", "load/" + a), active) == silo).Take(count).ToList();
+
+    /// <summary>A pool (of those named "{prefix}0"..) whose grain is on one silo while hash placement puts its first connection grain on the other.</summary>
+    private static async Task<(string Pool, TestClusterSilo PoolHost)> ChooseSplitPoolAsync(TestCluster cluster, IGrainFactory grains, IReadOnlyList<SiloAddress> active, string prefix = "p")
     {
         for (var i = 0; i < PoolCount; i++)
         {
-            var pool = "p" + i;
+            var pool = prefix + i;
             Assert.True((await grains.GetGrain<IPoolGrain>(pool).GetInfo()).Configured);
             var poolHost = cluster.FindHost(new GrainId("pool", pool))!;
             if (HashPlacement.Choose(new GrainId("connection", pool + "/1"), active) != poolHost.Address)

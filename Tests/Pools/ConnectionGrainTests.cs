@@ -229,20 +229,10 @@ public sealed class ConnectionGrainTests
         // connection grain that a late call activates again after it closed keeps nothing and must not stay either.
         var catalog = host.Silo.Services.GetRequiredService<Conduit.Runtime.Activations.SiloRuntime>().Catalog;
         var pool = host.Grains.GetGrain<IPoolGrain>("main");
-        int activations = 0, pooled = 0;
-        for (var i = 0; i < 100; i++)
-        {
-            pooled = (await pool.GetConnections()).Count;
-            activations = catalog.Activations.Count(a => a.GrainId.Type == "connection");
-            if (activations <= pooled)
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.True(activations <= pooled, $"{activations} connection activations for {pooled} connections of the pool");
+        await Eventually.TrueAsync(
+            async () => catalog.Activations.Count(a => a.GrainId.Type == "connection") <= (await pool.GetConnections()).Count,
+            TimeSpan.FromSeconds(5),
+            "more connection activations than the pool has connections");
     }
 
     [Fact]
