@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Directory;
 using Conduit.Runtime.Membership;
 using Conduit.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Conduit.Tests.Runtime.Grains;
 
 namespace Conduit.Tests.Cluster;
@@ -249,6 +252,80 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
 
         Assert.Equal(5, await onB.Length("small"));
         Assert.Equal(1000, (await onB.Make(1000)).Length);
+    }
+
+    [Fact]
+    public async Task ShortLivedActivations_CalledFromBothSilos_LeaveNoDirectoryEntryBehind()
+    {
+        // Grains that go as soon as they are idle, called in bursts from both silos: each burst's calls race to activate
+        // the grain again (and to register it), while older activations may still be deactivating. Found by a churn of
+        // the real cluster, where connection grains activated by late calls left their directory entries behind for good.
+        // A registration's call to Redis takes a moment to issue (fault injection: a client library that writes
+        // synchronously under a lock), so that calls of one burst arriving together really overlap while they register.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: silo => silo.Services.AddSingleton<IClusterStore>(
+            services => new SlowRegistrations(new RedisClusterStore(services.GetRequiredService<RedisConnectionPool>()))));
+        await cluster.WhenAllActiveAsync();
+        var keys = Enumerable.Range(0, 8).Select(i => "transient" + i).ToList();
+        var activationsBefore = TransientGrain.Activations;
+        var callers = Enumerable.Range(0, 4).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(c);
+            var answered = 0;
+            for (var burst = 0; burst < 100; burst++)
+            {
+                var key = keys[random.Next(keys.Count)];
+                var calls = cluster.Silos.SelectMany(silo => Enumerable.Range(0, 3).Select(_ => Task.Run(() => silo.GrainFactory.GetGrain<ITransientGrain>(key).Touch())));
+                answered += (await Task.WhenAll(calls)).Sum();
+            }
+
+            return answered;
+        }));
+
+        var answers = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(answers, a => Assert.Equal(100 * 6, a));
+        Assert.True(TransientGrain.Activations - activationsBefore > keys.Count, "the grains should have been activated again and again");
+        await Eventually.TrueAsync(() => keys.All(k => cluster.CountActivations(new GrainId("transient", k)) == 0), TimeSpan.FromSeconds(10), "every activation should have gone");
+        // Unregistrations are on their way to Redis when an activation has gone: the entries must be gone soon after.
+        var directory = new RedisGrainDirectory(await redis.ConnectAsync(cluster.ClusterId));
+        var left = new List<string>();
+        await Eventually.TrueAsync(async () =>
+        {
+            left.Clear();
+            foreach (var key in keys)
+            {
+                if (await directory.LookupAsync(new GrainId("transient", key), default) is { } entry)
+                {
+                    left.Add($"{key} -> {entry.Silo} {entry.ActivationId}");
+                }
+            }
+
+            return left.Count == 0;
+        }, TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.True(left.Count == 0, $"directory entries without an activation (of {TransientGrain.Activations - activationsBefore} activations): " + string.Join(", ", left));
+    }
+
+    /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>
+    private sealed class SlowRegistrations(IClusterStore inner) : IClusterStore
+    {
+        public async Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken)
+        {
+            var (table, directory) = await inner.OpenAsync(options, cancellationToken);
+            return (table, new SlowDirectory(directory));
+        }
+
+        private sealed class SlowDirectory(IGrainDirectory inner) : IGrainDirectory
+        {
+            public Task<GrainAddress> RegisterAsync(GrainAddress address, CancellationToken cancellationToken)
+            {
+                Thread.Sleep(2);
+                return inner.RegisterAsync(address, cancellationToken);
+            }
+
+            public Task<bool> UnregisterAsync(GrainAddress address, CancellationToken cancellationToken) => inner.UnregisterAsync(address, cancellationToken);
+
+            public Task<GrainAddress?> LookupAsync(GrainId grain, CancellationToken cancellationToken) => inner.LookupAsync(grain, cancellationToken);
+        }
     }
 
     private sealed class ProbeObserver : IProbeObserver

@@ -192,7 +192,9 @@ public sealed class ConnectionGrainTests
             Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""")));
         }
 
-        Assert.InRange(host.Upstream.OpenSockets, 1, 2);
+        // One or two sockets once the rotations settle: none is left behind. (Right after a rotation the drained socket can
+        // be closed before its replacement is open, so the count is not read at one instant.)
+        await Eventually.TrueAsync(() => host.Upstream.OpenSockets is >= 1 and <= 2, Wait, "the upstream should have one or two sockets open once the rotations settle");
     }
 
     [Fact]

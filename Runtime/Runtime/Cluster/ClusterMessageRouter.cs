@@ -270,7 +270,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
             return;
         }
 
-        var registration = _registrations.GetOrAdd(message.Target, RegisterAsync);
+        var registration = RegistrationOf(message.Target);
         GrainAddress winner;
         try
         {
@@ -293,6 +293,41 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         _registrations.TryRemove(new KeyValuePair<GrainId, Task<GrainAddress>>(message.Target, registration));
         _cache[message.Target] = winner.Silo;
         ReplyElsewhere(message, winner.Silo);
+    }
+
+    /// <summary>
+    /// This silo's registration of <paramref name="grain"/>: the one under way or done, else a new one. Exactly one runs
+    /// per grain: <c>GetOrAdd</c> with a factory may run the factory twice when two calls arrive together, and a second
+    /// registration would take the entry from the first (it looks like a stale entry of this silo), leaving the
+    /// activation with an address the directory no longer holds and the directory with one nobody unregisters.
+    /// </summary>
+    private Task<GrainAddress> RegistrationOf(GrainId grain)
+    {
+        if (_registrations.TryGetValue(grain, out var current))
+        {
+            return current;
+        }
+
+        var started = new TaskCompletionSource<GrainAddress>();
+        var registration = _registrations.GetOrAdd(grain, started.Task);
+        if (ReferenceEquals(registration, started.Task))
+        {
+            _ = CompleteAsync();
+        }
+
+        return registration;
+
+        async Task CompleteAsync()
+        {
+            try
+            {
+                started.SetResult(await RegisterAsync(grain));
+            }
+            catch (Exception e)
+            {
+                started.SetException(e);
+            }
+        }
     }
 
     private async Task<GrainAddress> RegisterAsync(GrainId grain)
@@ -346,7 +381,13 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         }
 
         _cache.TryRemove(grain, out _);
-        if (_registrations.TryRemove(grain, out var registration) && registration.IsCompletedSuccessfully && registration.Result.Silo == _self && _directory is not null)
+
+        // A registration still under way is not this activation's: it is for the next one (a call arrived after this one
+        // left the catalog), which unregisters it when it goes. Dropped here, its entry would stay in the directory.
+        if (_registrations.TryGetValue(grain, out var registration)
+            && registration.IsCompleted
+            && _registrations.TryRemove(new KeyValuePair<GrainId, Task<GrainAddress>>(grain, registration))
+            && registration.IsCompletedSuccessfully && registration.Result.Silo == _self && _directory is not null)
         {
             var address = registration.Result;
             var task = UnregisterAsync(address);
