@@ -79,7 +79,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         var (stopTook, sent, errors) = await UnderLoadAsync(clients, agents, poolHost.StopAsync);
         output.WriteLine($"stop took {stopTook.TotalMilliseconds:F0} ms; {sent} requests during the load; errors: {Summary(errors)}");
 
-        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}");
+        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"the graceful stop took {stopTook}; the silos logged:{Environment.NewLine}{setup.Cluster.Log}");
         var afterStop = Stopwatch.GetTimestamp();
         var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(3), $"answered again only {r} after the stop")); // at once, give or take a slow machine
@@ -97,7 +97,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
         var (stopTook, _, _) = await UnderLoadAsync(clients, agents, () => Task.WhenAll(setup.Cluster.Silos.Select(s => s.StopAsync())), clusterGoes: true);
         output.WriteLine($"both silos stopped in {stopTook.TotalMilliseconds:F0} ms");
-        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"stopping both silos took {stopTook}");
+        Assert.True(stopTook < TimeSpan.FromSeconds(5), $"stopping both silos took {stopTook}; the silos logged:{Environment.NewLine}{setup.Cluster.Log}");
     }
 
     [Fact]

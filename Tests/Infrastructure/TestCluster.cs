@@ -55,6 +55,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Extra configuration of every silo (e.g. <c>Pools:*</c>).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; }
 
+    /// <summary>What the silos logged at level Warning and above (time, level, category, message).</summary>
+    public CapturedLog Log { get; } = new();
+
     /// <summary>The silos started so far (killed and stopped ones included).</summary>
     public IReadOnlyList<TestClusterSilo> Silos => _silos;
 
@@ -97,6 +100,7 @@ public sealed class TestCluster : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(Settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddProvider(Log);
         builder.UseSilo(silo =>
         {
             silo.AddGrains(typeof(TestCluster).Assembly)

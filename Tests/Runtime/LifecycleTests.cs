@@ -3,6 +3,7 @@ using Conduit.Runtime.Hosting;
 using Conduit.Tests.Infrastructure;
 using Conduit.Tests.Runtime.Grains;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Conduit.Tests.Runtime;
@@ -210,6 +211,35 @@ public sealed class LifecycleTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
             await Task.Delay(5);
+        }
+    }
+}
+
+/// <summary>What a silo says when its shutdown runs out of time.</summary>
+public sealed class ShutdownTimeoutTests
+{
+    [Fact]
+    public async Task Stop_ActivationBusyPastShutdownTimeout_StopsAnywayAndTheWarningNamesIt()
+    {
+        var probe = new TestProbe();
+        var log = new CapturedLog();
+        var silo = await TestSiloHost.StartAsync(
+            s => s.AddSingleton(probe).AddSingleton<ILoggerProvider>(log),
+            settings: new Dictionary<string, string?> { ["Silo:ShutdownTimeout"] = "00:00:01" });
+        try
+        {
+            var busy = silo.GrainFactory.GetGrain<IGateGrain>("held").WaitAtGate("turn");
+            await Eventually.TrueAsync(() => probe.Events.Contains("start turn"));
+
+            // The turn never ends while the silo stops: the stop gives up after its timeout and says what it left.
+            await silo.StopAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Contains(log.Lines, l => l.Contains("Shutdown timed out with 1 activations not yet deactivated: gate x1 (held)", StringComparison.Ordinal));
+            Assert.False(busy.IsCompleted);
+        }
+        finally
+        {
+            probe.Gate.TrySetResult();
+            await silo.DisposeAsync();
         }
     }
 }

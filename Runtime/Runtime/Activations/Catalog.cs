@@ -133,6 +133,26 @@ internal sealed partial class Catalog(SiloRuntime runtime)
         await Task.WhenAll(all.Select(a => a.Deactivated)).WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The activations in the catalog now, for a log line: count per grain type with the first few keys, such as
+    /// <c>agent x12 (t/a, t/b, t/c, ...), pool x1 (main)</c>; "none" when empty.
+    /// </summary>
+    public string Describe(int keysPerType = 3)
+    {
+        var groups = _activations.Keys.GroupBy(g => g.Type, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (groups.Count == 0)
+        {
+            return "none";
+        }
+
+        return string.Join(", ", groups.Select(g =>
+        {
+            var keys = g.Select(id => id.Key).Order(StringComparer.Ordinal).ToList();
+            var shown = string.Join(", ", keys.Take(keysPerType)) + (keys.Count > keysPerType ? ", ..." : string.Empty);
+            return $"{g.Key} x{keys.Count} ({shown})";
+        }));
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Deactivating {Count} activations for shutdown")]
     private static partial void LogShuttingDown(ILogger logger, int count);
 }

@@ -93,6 +93,9 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         _shuttingDown = true;
     }
 
+    /// <summary>Directory unregistrations started by deactivations and not finished yet.</summary>
+    public int PendingUnregistrations => _unregistrations.Count;
+
     /// <summary>Waits for directory unregistrations started by deactivations.</summary>
     public Task WhenUnregisteredAsync() => Task.WhenAll(_unregistrations.Keys);
 

@@ -116,7 +116,7 @@ internal sealed partial class ClusterSiloService(
             }
             catch (OperationCanceledException)
             {
-                LogShutdownIncomplete(_logger, runtime.Catalog.Count);
+                LogShutdownIncomplete(_logger, runtime.Catalog.Count, runtime.Catalog.Describe(), router.PendingUnregistrations);
             }
         }
 
@@ -208,8 +208,8 @@ internal sealed partial class ClusterSiloService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark this silo {Status}: {Reason}")]
     private static partial void LogStatusNotWritten(ILogger logger, SiloStatus status, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations left")]
-    private static partial void LogShutdownIncomplete(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations left ({Activations}) and {Unregistrations} directory unregistrations unfinished")]
+    private static partial void LogShutdownIncomplete(ILogger logger, int count, string activations, int unregistrations);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Re-registered {Count} activations after the membership table was lost")]
     private static partial void LogReRegistered(ILogger logger, int count);

@@ -37,7 +37,7 @@ internal sealed partial class SiloLifecycleService(SiloRuntime runtime, IOptions
         }
         catch (OperationCanceledException)
         {
-            LogShutdownIncomplete(logger, runtime.Catalog.Count);
+            LogShutdownIncomplete(logger, runtime.Catalog.Count, runtime.Catalog.Describe());
         }
 
         LogStopped(logger);
@@ -75,8 +75,8 @@ internal sealed partial class SiloLifecycleService(SiloRuntime runtime, IOptions
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopped")]
     private static partial void LogStopped(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations not yet deactivated")]
-    private static partial void LogShutdownIncomplete(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations not yet deactivated: {Activations}")]
+    private static partial void LogShutdownIncomplete(ILogger logger, int count, string activations);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Collected {Count} idle activations")]
     private static partial void LogCollected(ILogger logger, int count);
