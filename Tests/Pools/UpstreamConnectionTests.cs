@@ -122,11 +122,13 @@ public sealed class UpstreamConnectionTests : IAsyncLifetime
         // Neither a probe's answer nor an answer that comes after its request timed out is handed out, so neither
         // takes a number (a session would wait for it); the late answer is not taken for a push either.
         Assert.NotNull(await _connection.ProbeAsync("ping", TimeSpan.FromSeconds(5)));
-        _server.Faults.ReplyDelay = TimeSpan.FromMilliseconds(300);
+        // The answer comes 1 s after the request, long after its 100 ms timeout even on a stalled machine; then the
+        // test waits until it has surely come.
+        _server.Faults.ReplyDelay = TimeSpan.FromSeconds(1);
         var late = await SendAsync("""{"jsonrpc":"2.0","id":"late","method":"echo"}""", TimeSpan.FromMilliseconds(100));
         Assert.Equal((UpstreamOutcome.TimedOut, 0L), (late.Outcome, late.Sequence));
         _server.Faults.ReplyDelay = TimeSpan.Zero;
-        await Task.Delay(500);
+        await Task.Delay(1500);
         Assert.Equal(2, _unsolicited.Count);
         Assert.Equal(4, (await SendAsync("""{"jsonrpc":"2.0","id":1,"method":"echo"}""")).Sequence);
 
