@@ -5,8 +5,8 @@ using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Directory;
 using Conduit.Runtime.Membership;
 using Conduit.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Conduit.Tests.Runtime.Grains;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Cluster;
 
@@ -260,6 +260,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         // Grains that go as soon as they are idle, called in bursts from both silos: each burst's calls race to activate
         // the grain again (and to register it), while older activations may still be deactivating. Found by a churn of
         // the real cluster, where connection grains activated by late calls left their directory entries behind for good.
+        //
         // A registration's call to Redis takes a moment to issue (fault injection: a client library that writes
         // synchronously under a lock), so that calls of one burst arriving together really overlap while they register.
         await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: silo => silo.Services.AddSingleton<IClusterStore>(
@@ -287,22 +288,31 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await Eventually.TrueAsync(() => keys.All(k => cluster.CountActivations(new GrainId("transient", k)) == 0), TimeSpan.FromSeconds(10), "every activation should have gone");
         // Unregistrations are on their way to Redis when an activation has gone: the entries must be gone soon after.
         var directory = new RedisGrainDirectory(await redis.ConnectAsync(cluster.ClusterId));
-        var left = new List<string>();
-        await Eventually.TrueAsync(async () =>
+        List<string> left = [];
+        try
         {
-            left.Clear();
+            await Eventually.TrueAsync(async () => (left = await EntriesLeftAsync()).Count == 0, TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            // Reported below, with the entries.
+        }
+
+        Assert.True(left.Count == 0, $"directory entries without an activation (of {TransientGrain.Activations - activationsBefore} activations): " + string.Join(", ", left));
+
+        async Task<List<string>> EntriesLeftAsync()
+        {
+            var entries = new List<string>();
             foreach (var key in keys)
             {
                 if (await directory.LookupAsync(new GrainId("transient", key), default) is { } entry)
                 {
-                    left.Add($"{key} -> {entry.Silo} {entry.ActivationId}");
+                    entries.Add($"{key} -> {entry.Silo} {entry.ActivationId}");
                 }
             }
 
-            return left.Count == 0;
-        }, TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        Assert.True(left.Count == 0, $"directory entries without an activation (of {TransientGrain.Activations - activationsBefore} activations): " + string.Join(", ", left));
+            return entries;
+        }
     }
 
     /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>

@@ -324,11 +324,11 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         {
             try
             {
-                started.SetResult(await RegisterAsync(grain));
+                started.TrySetResult(await RegisterAsync(grain));
             }
             catch (Exception e)
             {
-                started.SetException(e);
+                started.TrySetException(e);
             }
         }
     }
