@@ -315,6 +315,27 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         }
     }
 
+    [Fact]
+    public async Task CallAfterItsSiloStopped_FailsSayingSo_TheOtherSiloIsNotBlamed()
+    {
+        // Something in a stopping process can still make a call after its transport is gone (a report that a closing
+        // upstream socket triggers, seen in a soak). It must fail as what it is, not as "the other silo is unreachable".
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        await cluster.WhenAllActiveAsync();
+        var (caller, owner) = (cluster.Silos[0], cluster.Silos[1]);
+        var keys = Enumerable.Range(0, 20).Select(i => "after-stop" + i).ToList();
+        await Task.WhenAll(keys.Select(k => caller.GrainFactory.GetGrain<ICounterGrain>(k).Increment()));
+        var onOwner = keys.First(k => owner.Holds(Counter(k)));
+        var factory = caller.GrainFactory;
+
+        await caller.StopAsync();
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => factory.GetGrain<ICounterGrain>(onOwner).Increment().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Contains("This silo has stopped", error.Message);
+        Assert.DoesNotContain(cluster.Log.Lines, l => l.Contains("is unreachable", StringComparison.Ordinal));
+        Assert.Equal(2, await owner.GrainFactory.GetGrain<ICounterGrain>(onOwner).Increment());
+    }
+
     /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>
     private sealed class SlowRegistrations(IClusterStore inner) : IClusterStore
     {

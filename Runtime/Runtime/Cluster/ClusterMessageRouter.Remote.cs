@@ -16,6 +16,13 @@ internal sealed partial class ClusterMessageRouter
             connection = await _transport!.GetSiloConnectionAsync(silo);
             _unreachable.TryRemove(silo, out _);
         }
+        catch (ObjectDisposedException) when (_transport!.IsDisposed)
+        {
+            // This process's own side is gone (a call made after its silo or client stopped, such as a report a closing
+            // upstream socket triggers): the other silo is not to blame, and nothing is sent.
+            message.Reply(null, new SiloUnavailableException($"This {(_self is null ? "client" : "silo")} has stopped; call {message} was not sent."));
+            return;
+        }
         catch (Exception e)
         {
             _unreachable[silo] = _time.GetTimestamp();

@@ -200,8 +200,18 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         // Its silo is shutting down and has not unregistered the grain yet (it deactivates it first, finishing the turns
         // it runs): ask again shortly, then place it among the others. Nothing ran there. Bounded by how long a silo
         // that said it is leaving counts as leaving, and by a number of looks.
-        for (var wait = 0; entry is not null && wait < MaxLeavingWaits && (IsLeaving(entry.Silo) || (entry.Silo == _self && _shuttingDown)); wait++)
+        for (var wait = 0; entry is not null && wait < MaxLeavingWaits && IsLeavingOrStoppingHere(entry.Silo); wait++)
         {
+            // Every other silo is leaving as well (the whole cluster stops): no silo could take the grain after it has
+            // left, and waiting would hold the caller, and the stop of the caller's silo if the caller is a deactivating
+            // grain, until the silos' shutdown timeouts.
+            if (!CanPlaceOtherThan(entry.Silo))
+            {
+                message.Reply(null, new SiloUnavailableException(
+                    $"{message.Target} is on {entry.Silo}, which is leaving, and no active silo could take it (call {message})."));
+                return;
+            }
+
             await Task.Delay(LeavingRetryDelay(wait), _time);
             entry = await LookupAsync(message.Target);
         }
@@ -410,6 +420,20 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
             // Left behind, the entry is replaced once this silo is dead, or deleted by the next registration here.
             LogUnregisterFailed(_logger, address.Grain, e.Message);
         }
+    }
+
+    private bool IsLeavingOrStoppingHere(SiloAddress silo) => IsLeaving(silo) || (silo == _self && _shuttingDown);
+
+    /// <summary>
+    /// Whether an active silo other than <paramref name="leaving"/> could take a grain: not this one while it stops, not
+    /// one that said it is leaving or does not answer. True as well while the membership table is empty (it has just
+    /// lost its data, and its rows come back).
+    /// </summary>
+    private bool CanPlaceOtherThan(SiloAddress leaving)
+    {
+        var view = _view!();
+        return view.Snapshot.Entries.Count == 0
+            || view.ActiveSilos.Any(s => s != leaving && !(s == _self && _shuttingDown) && !IsLeaving(s) && !IsUnreachable(s));
     }
 
     private bool IsUnreachable(SiloAddress silo)

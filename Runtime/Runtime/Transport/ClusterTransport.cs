@@ -68,6 +68,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <summary>Number of requests waiting for a response.</summary>
     public int PendingCount => _pending.Count;
 
+    /// <summary>Whether this transport was disposed (its process's silo or client stopped).</summary>
+    public bool IsDisposed => _disposed;
+
     /// <summary>The codec (its serializer options) in use.</summary>
     public MessageCodec Codec => _codec;
 
