@@ -336,6 +336,48 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(2, await owner.GrainFactory.GetGrain<ICounterGrain>(onOwner).Increment());
     }
 
+    [Fact]
+    public async Task EverySiloLeaving_CallForAGrainOnALeavingSilo_FailsAtOnceInsteadOfWaitingForItToGo()
+    {
+        // Both silos stop; each holds a busy grain, so both stops wait. A call made meanwhile on one of them for the
+        // grain on the other has nowhere to go once that grain leaves: it must fail at once, not wait for it (before,
+        // such calls, made by deactivating grains, held both stops until their shutdown timeouts).
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: silo => silo.Services.AddSingleton<TestProbe>());
+        await cluster.WhenAllActiveAsync();
+        var (a, b) = (cluster.Silos[0], cluster.Silos[1]);
+        var keys = Enumerable.Range(0, 20).Select(i => "leaving" + i).ToList();
+        await Task.WhenAll(keys.Select(k => a.GrainFactory.GetGrain<IGateGrain>(k).Interleaved("place")));
+        var onA = keys.First(k => a.Holds(new GrainId("gate", k)));
+        var onB = keys.First(k => b.Holds(new GrainId("gate", k)));
+        var held = new[] { a.GrainFactory.GetGrain<IGateGrain>(onA).WaitAtGate("held"), a.GrainFactory.GetGrain<IGateGrain>(onB).WaitAtGate("held") };
+        var probes = cluster.Silos.Select(s => s.Host.Services.GetRequiredService<TestProbe>()).ToList();
+        await Eventually.TrueAsync(() => probes.All(p => p.Events.Contains("start held")));
+
+        var stops = new[] { a.StopAsync(), b.StopAsync() };
+        try
+        {
+            // Once b has said it is leaving (it answers "moved" while it stops), a call from a finds no silo to wait for.
+            var started = Stopwatch.GetTimestamp();
+            var error = await Assert.ThrowsAsync<SiloUnavailableException>(async () =>
+            {
+                for (var attempt = 0; attempt < 200; attempt++)
+                {
+                    await a.GrainFactory.GetGrain<IGateGrain>(onB).Interleaved("during the stop").WaitAsync(TimeSpan.FromSeconds(10));
+                    await Task.Delay(10);
+                }
+            });
+            var took = Stopwatch.GetElapsedTime(started);
+
+            Assert.Contains("no active silo could take it", error.Message);
+            Assert.True(took < TimeSpan.FromSeconds(2), $"the call failed only after {took}");
+        }
+        finally
+        {
+            probes.ForEach(p => p.Gate.TrySetResult());
+            await Task.WhenAll(stops).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
     /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>
     private sealed class SlowRegistrations(IClusterStore inner) : IClusterStore
     {
