@@ -82,7 +82,11 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     {
         _timer?.Dispose();
         FailWaiters(w => Exhausted(w, "pool deactivated"));
-        await Task.WhenAll(_background.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+        // Background work (connections being opened, reports asked for) is given a moment to end. Not long when the silo
+        // stops: then that work calls grains that are leaving too, calls to this pool wait in its queue until this
+        // deactivation ends, and a 5 s wait held whole-cluster stops for the silos' shutdown timeout.
+        var wait = reason.Code == DeactivationReasonCode.ShuttingDown ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
+        await Task.WhenAll(_background.ToArray()).WaitAsync(wait, _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
     }
 
     /// <inheritdoc />
