@@ -133,13 +133,16 @@ internal sealed partial class Catalog(SiloRuntime runtime)
         await Task.WhenAll(all.Select(a => a.Deactivated)).WaitAsync(cancellationToken);
     }
 
+    /// <summary>The grain ids of the activations in the catalog now, by grain type.</summary>
+    public ILookup<string, GrainId> ByType() => _activations.Keys.ToLookup(g => g.Type, StringComparer.Ordinal);
+
     /// <summary>
     /// The activations in the catalog now, for a log line: count per grain type with the first few keys, such as
     /// <c>agent x12 (t/a, t/b, t/c, ...), pool x1 (main)</c>; "none" when empty.
     /// </summary>
     public string Describe(int keysPerType = 3)
     {
-        var groups = _activations.Keys.GroupBy(g => g.Type, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var groups = ByType().OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         if (groups.Count == 0)
         {
             return "none";

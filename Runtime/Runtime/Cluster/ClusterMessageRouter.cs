@@ -259,7 +259,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     {
         // A table that has just lost its data is empty until the silos write their rows again: keep placing as before.
         var active = _view!().ActiveSilos is { Count: > 0 } current ? current : Volatile.Read(ref _lastActive);
-        var reachable = active.Where(s => !IsUnreachable(s) && !(s == _self && _shuttingDown)).ToList();
+        var reachable = active.Where(MayTake).ToList();
         return HashPlacement.Choose(grain, reachable.Count > 0 ? reachable : active);
     }
 
@@ -422,7 +422,12 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         }
     }
 
-    private bool IsLeavingOrStoppingHere(SiloAddress silo) => IsLeaving(silo) || (silo == _self && _shuttingDown);
+    private bool IsStoppingHere(SiloAddress silo) => silo == _self && _shuttingDown;
+
+    private bool IsLeavingOrStoppingHere(SiloAddress silo) => IsLeaving(silo) || IsStoppingHere(silo);
+
+    /// <summary>Whether placement may put a grain on <paramref name="silo"/>: it answers, and it is not this silo while it stops.</summary>
+    private bool MayTake(SiloAddress silo) => !IsUnreachable(silo) && !IsStoppingHere(silo);
 
     /// <summary>
     /// Whether an active silo other than <paramref name="leaving"/> could take a grain: not this one while it stops, not
@@ -433,7 +438,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     {
         var view = _view!();
         return view.Snapshot.Entries.Count == 0
-            || view.ActiveSilos.Any(s => s != leaving && !(s == _self && _shuttingDown) && !IsLeaving(s) && !IsUnreachable(s));
+            || view.ActiveSilos.Any(s => s != leaving && MayTake(s) && !IsLeaving(s));
     }
 
     private bool IsUnreachable(SiloAddress silo)

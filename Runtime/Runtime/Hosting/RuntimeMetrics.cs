@@ -32,15 +32,7 @@ internal sealed class RuntimeMetrics(IMeterFactory meterFactory, SiloRuntime run
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static IEnumerable<Measurement<long>> ActivationsByType(Catalog catalog)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var activation in catalog.Activations)
-        {
-            counts[activation.GrainId.Type] = counts.GetValueOrDefault(activation.GrainId.Type) + 1;
-        }
-
-        return counts.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("grain_type", c.Key)));
-    }
+        => catalog.ByType().Select(g => new Measurement<long>(g.Count(), new KeyValuePair<string, object?>("grain_type", g.Key)));
 
     private static IEnumerable<Measurement<long>> SilosByStatus(MembershipView? view)
         => Enum.GetValues<SiloStatus>().Select(status => new Measurement<long>(
