@@ -255,6 +255,52 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
     }
 
     [Fact]
+    public async Task KilledSilo_ItsDirectoryEntriesAreDeletedOnceItIsDeclaredDead()
+    {
+        // A crashed silo cannot unregister its grains. Look-ups ignore its entries, but those of grains nobody calls again
+        // (agents without an id) stayed in Redis for good: found by a kill -9 soak of the real cluster.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server);
+        await cluster.WhenAllActiveAsync();
+        var (survivor, victim) = (cluster.Silos[0], cluster.Silos[1]);
+        var keys = Enumerable.Range(0, 40).Select(i => "crash" + i).ToList();
+        await Task.WhenAll(keys.Select(k => survivor.GrainFactory.GetGrain<ICounterGrain>(k).Increment()));
+        var onVictim = keys.Count(k => victim.Holds(Counter(k)));
+        Assert.InRange(onVictim, 1, keys.Count - 1);
+        var connection = await redis.ConnectAsync(cluster.ClusterId);
+        Assert.Equal(onVictim, await CountEntriesOfAsync(connection, victim.Address));
+
+        await victim.KillAsync();
+
+        var left = onVictim;
+        try
+        {
+            await Eventually.TrueAsync(async () => (left = await CountEntriesOfAsync(connection, victim.Address)) == 0, TestCluster.DeathTimeout * 5);
+        }
+        catch (TimeoutException)
+        {
+            // Reported below, with the silos' warnings.
+        }
+
+        Assert.True(left == 0, $"{left} of the killed silo's {onVictim} directory entries are still there; silo warnings: {cluster.Log}");
+        Assert.Equal(keys.Count - onVictim, await CountEntriesOfAsync(connection, survivor.Address));
+        Assert.False(await connection.Database.KeyExistsAsync(connection.Prefix + "dir-silo:" + victim.Address), "the killed silo's list of entries should be gone too");
+    }
+
+    /// <summary>Directory entries in Redis that name <paramref name="silo"/>, whatever its status.</summary>
+    private static async Task<int> CountEntriesOfAsync(RedisConnection connection, SiloAddress silo)
+    {
+        const string script = """
+            local n = 0
+            for _, key in ipairs(redis.call('KEYS', ARGV[1])) do
+              local value = redis.call('GET', key)
+              if value and string.sub(value, 1, #ARGV[2]) == ARGV[2] then n = n + 1 end
+            end
+            return n
+            """;
+        return (int)(long)await connection.EvalAsync(script, [], [connection.Prefix + "dir:*", silo + " "], default);
+    }
+
+    [Fact]
     public async Task ShortLivedActivations_CalledFromBothSilos_LeaveNoDirectoryEntryBehind()
     {
         // Grains that go as soon as they are idle, called in bursts from both silos: each burst's calls race to activate
@@ -398,6 +444,8 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
             public Task<bool> UnregisterAsync(GrainAddress address, CancellationToken cancellationToken) => inner.UnregisterAsync(address, cancellationToken);
 
             public Task<GrainAddress?> LookupAsync(GrainId grain, CancellationToken cancellationToken) => inner.LookupAsync(grain, cancellationToken);
+
+            public Task<int> UnregisterSiloAsync(SiloAddress deadSilo, CancellationToken cancellationToken) => inner.UnregisterSiloAsync(deadSilo, cancellationToken);
         }
     }
 

@@ -3,6 +3,7 @@ using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Directory;
 using Conduit.Runtime.Membership;
 using Conduit.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Conduit.Tests.Cluster;
 
@@ -63,8 +64,7 @@ public sealed class RedisGrainDirectoryTests(RedisFixture redis) : IClassFixture
         var (directory, table, _) = await CreateAsync(SiloA, SiloB);
         var grain = new GrainId("g", "1");
         await directory.RegisterAsync(new GrainAddress(grain, SiloA, "x"), default);
-        var snapshot = await table.ReadAllAsync(default);
-        Assert.True(await table.TryWriteAsync(snapshot.Find(SiloA)! with { Status = SiloStatus.Dead }, snapshot.Version, default));
+        await DeclareDeadAsync(table, SiloA);
 
         Assert.Null(await directory.LookupAsync(grain, default));
         var replacement = new GrainAddress(grain, SiloB, "y");
@@ -95,6 +95,64 @@ public sealed class RedisGrainDirectoryTests(RedisFixture redis) : IClassFixture
         Assert.Equal(entry, await directory.LookupAsync(grain, default));
         Assert.True(await directory.UnregisterAsync(entry, default));
         Assert.Null(await directory.LookupAsync(grain, default));
+    }
+
+    [Fact]
+    public async Task UnregisterSiloAsync_DeadSiloWithManyEntries_DeletesOnlyThoseItStillOwns()
+    {
+        var (directory, table, connection) = await CreateAsync(SiloA, SiloB);
+        var grains = Enumerable.Range(0, 1_234).Select(i => new GrainId("crashed", i.ToString())).ToList(); // more than two batches
+        await Task.WhenAll(grains.Select(g => directory.RegisterAsync(new GrainAddress(g, SiloA, "a"), default)));
+        Assert.True(await directory.UnregisterAsync(new GrainAddress(grains[0], SiloA, "a"), default)); // went before the crash
+        await DeclareDeadAsync(table, SiloA);
+        // Another silo took some of the dead silo's grains over before the sweep: those entries are its own now.
+        var takenOver = grains.Skip(1).Take(10).Select(g => new GrainAddress(g, SiloB, "b")).ToList();
+        foreach (var entry in takenOver)
+        {
+            Assert.Equal(entry, await directory.RegisterAsync(entry, default));
+        }
+
+        Assert.Equal(grains.Count - 1 - takenOver.Count, await directory.UnregisterSiloAsync(SiloA, default));
+
+        foreach (var entry in takenOver)
+        {
+            Assert.Equal(entry, await directory.LookupAsync(entry.Grain, default));
+        }
+
+        // Nothing of the dead silo is left in Redis: neither its entries nor its list of them.
+        var keys = await KeysAsync(connection);
+        Assert.Equal(takenOver.Count, keys.Count(k => k.StartsWith(connection.Prefix + "dir:", StringComparison.Ordinal)));
+        Assert.Equal([connection.Prefix + "dir-silo:" + SiloB], keys.Where(k => k.Contains("dir-silo:", StringComparison.Ordinal)));
+        Assert.Equal(0, await directory.UnregisterSiloAsync(SiloA, default)); // a second sweep (another silo's) finds nothing
+    }
+
+    [Fact]
+    public async Task RegisterAndUnregister_ManyGrains_LeaveNoKeyBehind()
+    {
+        var (directory, table, connection) = await CreateAsync(SiloA, SiloB);
+        var keysBefore = await KeysAsync(connection);
+        var entries = Enumerable.Range(0, 100).Select(i => new GrainAddress(new GrainId("g", i.ToString()), i % 2 == 0 ? SiloA : SiloB, "x")).ToList();
+        await Task.WhenAll(entries.Select(e => directory.RegisterAsync(e, default)));
+
+        await DeclareDeadAsync(table, SiloA);
+        // The dead silo's grains activated again on the live one: the replaced entries leave the dead silo's list too.
+        var moved = entries.Where(e => e.Silo == SiloA).Select(e => e with { Silo = SiloB, ActivationId = "y" }).ToList();
+        await Task.WhenAll(moved.Select(e => directory.RegisterAsync(e, default)));
+        await Task.WhenAll(moved.Concat(entries.Where(e => e.Silo == SiloB)).Select(e => directory.UnregisterAsync(e, default)));
+
+        Assert.Equal(keysBefore, await KeysAsync(connection));
+    }
+
+    private static async Task DeclareDeadAsync(RedisMembershipTable table, SiloAddress silo)
+    {
+        var snapshot = await table.ReadAllAsync(default);
+        Assert.True(await table.TryWriteAsync(snapshot.Find(silo)! with { Status = SiloStatus.Dead }, snapshot.Version, default));
+    }
+
+    private static async Task<List<string>> KeysAsync(RedisConnection connection)
+    {
+        var keys = (RedisResult[])(await connection.EvalAsync("return redis.call('KEYS', ARGV[1])", [], [connection.Prefix + "*"], default))!;
+        return keys.Select(k => (string)k!).Order(StringComparer.Ordinal).ToList();
     }
 
     [Fact]

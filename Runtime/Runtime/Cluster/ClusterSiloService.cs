@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Conduit.Runtime.Activations;
 using Conduit.Runtime.Calls;
+using Conduit.Runtime.Directory;
 using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Runtime.Transport;
@@ -33,6 +34,7 @@ internal sealed partial class ClusterSiloService(
     private readonly ILogger _logger = loggerFactory.CreateLogger<ClusterSiloService>();
     private MembershipAgent? _agent;
     private ClusterTransport? _transport;
+    private DeadSiloCleanup? _cleanup;
     private volatile bool _killed;
 
     /// <summary>This silo's address once started.</summary>
@@ -69,6 +71,8 @@ internal sealed partial class ClusterSiloService(
         _agent.DeclaredDead += OnDeclaredDead;
         await JoinAsync(SiloStatus.Joining, cancellationToken);
         await JoinAsync(SiloStatus.Active, cancellationToken);
+        _cleanup = new DeadSiloCleanup(directory, Address, o.DeathTimeout, time, loggerFactory.CreateLogger<DeadSiloCleanup>());
+        _agent.ViewChanged += _cleanup.OnViewChanged;
         _agent.Start();
         LogJoined(_logger, Address.ToString(), o.ClusterId);
     }
@@ -167,6 +171,11 @@ internal sealed partial class ClusterSiloService(
         if (_agent is not null)
         {
             await _agent.DisposeAsync();
+        }
+
+        if (_cleanup is not null)
+        {
+            await _cleanup.DisposeAsync();
         }
 
         if (_transport is not null)

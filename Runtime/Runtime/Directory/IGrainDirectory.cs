@@ -1,3 +1,5 @@
+using Conduit.Runtime.Membership;
+
 namespace Conduit.Runtime.Directory;
 
 /// <summary>
@@ -14,6 +16,12 @@ public interface IGrainDirectory
 
     /// <summary>Deletes the entry only if it is still <paramref name="address"/>; returns whether it did.</summary>
     Task<bool> UnregisterAsync(GrainAddress address, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the entries that <paramref name="deadSilo"/> still owns (it died without unregistering them); entries
+    /// another silo has taken over since are kept. Returns how many were deleted. Called once a silo is declared dead.
+    /// </summary>
+    Task<int> UnregisterSiloAsync(SiloAddress deadSilo, CancellationToken cancellationToken);
 
     /// <summary>The entry of <paramref name="grain"/> if its silo is not dead, else null.</summary>
     Task<GrainAddress?> LookupAsync(GrainId grain, CancellationToken cancellationToken);

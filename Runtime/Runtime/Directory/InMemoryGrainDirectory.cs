@@ -31,6 +31,16 @@ internal sealed class InMemoryGrainDirectory(IMembershipTable membership) : IGra
         }
     }
 
+    public Task<int> UnregisterSiloAsync(SiloAddress deadSilo, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var owned = _entries.Values.Where(e => e.Silo == deadSilo).Select(e => e.Grain).ToList();
+            owned.ForEach(grain => _entries.Remove(grain));
+            return Task.FromResult(owned.Count);
+        }
+    }
+
     public async Task<GrainAddress?> LookupAsync(GrainId grain, CancellationToken cancellationToken)
     {
         var snapshot = await membership.ReadAllAsync(cancellationToken);
