@@ -53,7 +53,7 @@ internal sealed partial class PoolGrain
         LogRecycling(_logger, _name, connection.Key, reason);
         connection.Draining = true;
         RevokeLeases(connection);
-        _ = TrackAsync(DrainAsync(connection.Key));
+        _ = TrackAsync(DrainAsync(connection.Key), "drain " + connection.Key);
     }
 
     private async Task DrainAsync(string key)
@@ -107,7 +107,7 @@ internal sealed partial class PoolGrain
 
         var initial = new ConnectionReport(key, ConnectionState.Initializing, ConnectionHealth.Healthy, LatencyTrend.Stable, 0, 0, 0, null, false);
         _connections[key] = new PoolConnection(key, initial) { IdleSince = _time.GetUtcNow() };
-        _ = TrackAsync(OpenAsync(key));
+        _ = TrackAsync(OpenAsync(key), "open " + key);
     }
 
     private async Task OpenAsync(string key)
@@ -180,9 +180,10 @@ internal sealed partial class PoolGrain
         ServeWaiters();
     }
 
-    private async Task TrackAsync(Task task)
+    /// <summary>Keeps <paramref name="task"/> as background work of this activation (its deactivation waits for it a while).</summary>
+    private async Task TrackAsync(Task task, string what)
     {
-        _background.Add(task);
+        _background[task] = (what, _time.GetTimestamp());
         try
         {
             await task;
@@ -220,6 +221,9 @@ internal sealed partial class PoolGrain
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: opening connection {Connection} failed")]
     private static partial void LogOpenFailed(ILogger logger, string pool, string connection, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: deactivated ({Reason}) with background work unfinished after {Wait}: {Unfinished}")]
+    private static partial void LogBackgroundUnfinished(ILogger logger, string pool, DeactivationReasonCode reason, TimeSpan wait, string unfinished);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: a background operation failed")]
     private static partial void LogBackgroundFailed(ILogger logger, string pool, Exception exception);

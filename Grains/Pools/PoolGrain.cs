@@ -26,7 +26,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly Dictionary<string, PoolLease> _leases = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolWaiter> _waiters = new();
     private readonly Queue<PoolLease> _yieldCandidates = new();
-    private readonly HashSet<Task> _background = [];
+    private readonly Dictionary<Task, (string What, long Started)> _background = [];
     private readonly List<PoolConnection> _openScratch = [];
     private readonly List<ConnectionCandidate> _candidateScratch = [];
     private string _name = string.Empty;
@@ -86,7 +86,12 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         // stops: then that work calls grains that are leaving too, calls to this pool wait in its queue until this
         // deactivation ends, and a 5 s wait held whole-cluster stops for the silos' shutdown timeout.
         var wait = reason.Code == DeactivationReasonCode.ShuttingDown ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
-        await Task.WhenAll(_background.ToArray()).WaitAsync(wait, _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await Task.WhenAll(_background.Keys.ToArray()).WaitAsync(wait, _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+        if (_background.Count > 0)
+        {
+            var unfinished = string.Join(", ", _background.Values.Select(b => $"{b.What} ({_time.GetElapsedTime(b.Started).TotalSeconds:F1} s)"));
+            LogBackgroundUnfinished(_logger, _name, reason.Code, wait, unfinished);
+        }
     }
 
     /// <inheritdoc />
@@ -179,7 +184,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
                 // Until the connection reports again, do not hand it out.
                 connection.Last = connection.Last with { State = ConnectionState.Failed };
                 RevokeLeases(connection);
-                _ = TrackAsync(RefreshAsync(connection.Key));
+                _ = TrackAsync(RefreshAsync(connection.Key), "refresh " + connection.Key);
             }
         }
 
@@ -224,7 +229,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
 
             if (_closed.Contains(report.Connection) || _connections.Count >= _options.MaxConnections || !report.Connection.StartsWith(_name + "/", StringComparison.Ordinal))
             {
-                _ = TrackAsync(GrainFactory.GetGrain<IConnectionGrain>(report.Connection).Drain());
+                _ = TrackAsync(GrainFactory.GetGrain<IConnectionGrain>(report.Connection).Drain(), "drain " + report.Connection);
                 return;
             }
 

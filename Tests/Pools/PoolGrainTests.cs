@@ -315,6 +315,26 @@ public sealed class PoolGrainTests
         Assert.Equal(1, (await pool.GetInfo()).LeasesInUse);
     }
 
+    [Fact]
+    public async Task Deactivate_SiloStopsWhileAConnectionIsOpening_WaitsOneSecondAndNamesTheUnfinishedOpen()
+    {
+        // A pool's deactivation waits a while for its background work; when that runs out, the warning says what was left
+        // (a whole-cluster stop was held by such work, and nothing said which).
+        var logs = new CapturingLoggerProvider();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?> { ["MinConnections"] = "1", ["MaxConnections"] = "1", ["PreWarming"] = "false" },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromSeconds(3);
+        Assert.Equal(0, (await host.Grains.GetGrain<IPoolGrain>("main").GetInfo()).UsableConnections); // activated: opening main/1
+
+        await host.Silo.StopAsync();
+
+        var warning = Assert.Single(logs.Entries, e => e.Message.Contains("background work unfinished", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("Pool main: deactivated (ShuttingDown)", warning.Message);
+        Assert.Contains("after 00:00:01: open main/1 (1.", warning.Message);
+    }
+
     /// <summary>A session-mode pool of exactly one connection, with a 30 s lease timeout, on <paramref name="clock"/>.</summary>
     private static Task<PoolTestHost> StartOneSessionConnectionAsync(FakeTimeProvider clock)
         => PoolTestHost.StartAsync(
