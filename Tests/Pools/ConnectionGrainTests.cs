@@ -284,7 +284,7 @@ public sealed class ConnectionGrainTests
     {
         // Every agent gives its lease back as the silo stops, and the pool, on the same silo, is gone by then: expected,
         // so it is not worth a warning per agent (there were one per agent, and an error per connection that drained).
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLog();
         var host = await PoolTestHost.StartAsync(
             new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "2", ["LeaseIdleRelease"] = "00:00:20" },
             services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));

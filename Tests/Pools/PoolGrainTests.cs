@@ -292,7 +292,7 @@ public sealed class PoolGrainTests
     public async Task Lease_HeldPastLongLeaseWarning_LoggedOnceAndKept()
     {
         var clock = new FakeTimeProvider();
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLog();
         await using var host = await PoolTestHost.StartAsync(
             new Dictionary<string, string?>
             {
@@ -320,7 +320,7 @@ public sealed class PoolGrainTests
     {
         // A pool's deactivation waits a while for its background work; when that runs out, the warning says what was left
         // (a whole-cluster stop was held by such work, and nothing said which).
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLog();
         await using var host = await PoolTestHost.StartAsync(
             new Dictionary<string, string?> { ["MinConnections"] = "1", ["MaxConnections"] = "1", ["PreWarming"] = "false" },
             services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
