@@ -39,8 +39,10 @@ internal sealed class RedisGrainDirectory(RedisConnection redis) : IGrainDirecto
         """;
 
     // One batch of a dead silo's set: entries it still owns are deleted, entries another silo took over are left alone.
-    // Batches keep each script short, so Redis is not blocked by a silo that had many activations.
+    // Batches keep each script short, so Redis is not blocked by a silo that had many activations. SPOP is not
+    // deterministic: before Redis 5 a script may write after it only when it replicates its effects (a no-op since 7).
     private const string UnregisterSiloScript = """
+        redis.replicate_commands()
         local grains = redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))
         local removed = 0
         for _, grain in ipairs(grains) do
