@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Conduit.Benchmarks.Harness;
+using Conduit.Tests.Infrastructure;
 using Conduit.Tests.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -42,7 +43,7 @@ internal sealed class BareRelay : IAsyncDisposable
     /// <summary>Starts the relay as a child process of this benchmark, in front of <paramref name="upstream"/> (on <paramref name="cpus"/> only, when given).</summary>
     public static async Task<BareRelay> StartAsync(Uri upstream, string? cpus = null)
     {
-        var port = SiloProcess.FreePort();
+        var port = ServerAddress.FreeLoopbackPort();
         var start = SelfProcess.StartInfo([ChildCommand, upstream.ToString(), port.ToString(System.Globalization.CultureInfo.InvariantCulture)], cpus);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;

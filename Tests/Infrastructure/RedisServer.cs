@@ -48,7 +48,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts a server on a free port and waits until it answers PING.</summary>
     public static async Task<RedisServer> StartNewAsync(bool persistent = false)
     {
-        var server = new RedisServer(FreePort(), persistent);
+        var server = new RedisServer(ServerAddress.FreeLoopbackPort(), persistent);
         try
         {
             await server.StartAsync(keepData: true);
@@ -157,15 +157,6 @@ public sealed class RedisServer : IAsyncDisposable
         {
             // A file still held open by a dying process; the temp directory is cleaned by the OS.
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static Process StartWatchdog(int serverPid)

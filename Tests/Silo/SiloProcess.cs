@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Conduit.Tests.Infrastructure;
 
 namespace Conduit.Tests.Silo;
 
@@ -32,7 +31,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// </summary>
     public static async Task<SiloProcess> StartAsync(string environment, Dictionary<string, string>? variables = null, string readyPath = "/health/live", TimeSpan? timeout = null, string? cpus = null)
     {
-        var port = FreePort();
+        var port = ServerAddress.FreeLoopbackPort();
         var info = StartInfo(port, environment, variables, cpus);
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
@@ -84,7 +83,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>Runs a silo that is expected to exit by itself (within <paramref name="timeout"/>, default 30 s): its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string environment, Dictionary<string, string> variables, TimeSpan? timeout = null)
     {
-        using var process = Process.Start(StartInfo(FreePort(), environment, variables))!;
+        using var process = Process.Start(StartInfo(ServerAddress.FreeLoopbackPort(), environment, variables))!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -174,14 +173,6 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    /// <summary>A loopback port free at the moment of asking.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)
