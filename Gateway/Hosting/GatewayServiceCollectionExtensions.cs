@@ -40,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<IPoolHealthSource, GrainPoolHealthSource>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<AdminKeys>();
+        services.AddSingleton<RepeatedLogs>();
         services.AddSingleton<QuotaClient>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<GatewayMetrics>();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Conduit.Gateway.Hosting;
 using Conduit.Grains;
 using Conduit.Runtime;
 using Microsoft.Extensions.Logging;
@@ -15,12 +16,14 @@ internal sealed partial class QuotaClient
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _time;
     private readonly GatewayOptions _options;
+    private readonly RepeatedLogs _repeated;
     private readonly ILogger<QuotaClient> _logger;
     private readonly ConcurrentDictionary<string, TenantBudget> _budgets = new(StringComparer.Ordinal);
     private readonly Func<string, TenantBudget> _newBudget;
 
-    public QuotaClient(IGrainFactory grains, TimeProvider time, IOptions<GatewayOptions> options, ILogger<QuotaClient> logger)
+    public QuotaClient(IGrainFactory grains, TimeProvider time, IOptions<GatewayOptions> options, RepeatedLogs repeated, ILogger<QuotaClient> logger)
     {
+        _repeated = repeated;
         _grains = grains;
         _time = time;
         _options = options.Value;
@@ -45,7 +48,10 @@ internal sealed partial class QuotaClient
         catch (Exception ex)
         {
             // The permit expires on its own when it is not renewed.
-            LogReleaseFailed(ex, socketId);
+            if (_repeated.Admit("quota permit release failed"))
+            {
+                LogReleaseFailed(ex, socketId);
+            }
         }
     }
 

@@ -178,7 +178,10 @@ internal sealed partial class ClientSession
         {
             // The agent's (or its pool's) silo cannot be reached now: DESIGN's upstream-failed code, so clients retry.
             Interlocked.Increment(ref _pool.RequestErrors);
-            LogForwardUnavailable(Info.SocketId, Info.Pool, ex.Message);
+            if (_repeated.Admit("forwarding failed, cluster unavailable"))
+            {
+                LogForwardUnavailable(Info.SocketId, Info.Pool, ex.Message);
+            }
             answer = item.IsNotification ? null : JsonRpcErrors.Create(item.IdJson, JsonRpcErrorCodes.UpstreamFailed, "Upstream unavailable: the cluster cannot reach this agent's grains right now", ("pool", Info.Pool));
         }
         catch (Exception ex)

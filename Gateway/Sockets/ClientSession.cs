@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Conduit.Gateway.Hosting;
 using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;
@@ -39,6 +40,7 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
     private readonly PoolTraffic _pool;
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
+    private readonly RepeatedLogs _repeated;
     private readonly ILogger _logger;
     private readonly SendQueue _queue;
     private readonly CancellationTokenSource _abort = new();
@@ -70,9 +72,11 @@ internal sealed partial class ClientSession : IAgentObserver, IDirectSendComplet
         GatewayMetrics metrics,
         GatewayOptions options,
         TimeProvider time,
+        RepeatedLogs repeated,
         ILogger logger)
     {
         Info = info;
+        _repeated = repeated;
         _agent = agent;
         _quota = quota;
         _metrics = metrics;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Availability;
+using Conduit.Gateway.Hosting;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Pools;
 using Conduit.Gateway.Quotas;
@@ -27,6 +28,7 @@ internal sealed partial class WebSocketEndpoint(
     GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
+    RepeatedLogs repeated,
     ILoggerFactory loggerFactory,
     ILogger<WebSocketEndpoint> logger)
 {
@@ -40,7 +42,7 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         var agent = grains.GetGrain<IAgentGrain>(info.AgentKey);
-        var session = new ClientSession(info, agent, quota, metrics, _options, time, loggerFactory.CreateLogger(ClientSession.LogCategory));
+        var session = new ClientSession(info, agent, quota, metrics, _options, time, repeated, loggerFactory.CreateLogger(ClientSession.LogCategory));
         var observer = grains.CreateObjectReference<IAgentObserver>(session);
         session.Observer = observer;
         var traffic = metrics.ForPool(info.Pool);
@@ -55,7 +57,11 @@ internal sealed partial class WebSocketEndpoint(
             }
             catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
             {
-                LogOpenUnavailable(ex, info.AgentKey, info.Pool);
+                if (repeated.Admit("agent unreachable at upgrade"))
+                {
+                    LogOpenUnavailable(ex, info.AgentKey, info.Pool);
+                }
+
                 await RefuseUnavailableAsync(context, "The agent cannot be reached right now; try again.");
                 return;
             }
@@ -134,7 +140,11 @@ internal sealed partial class WebSocketEndpoint(
         }
         catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
         {
-            LogPoolLookupUnavailable(ex, pool);
+            if (repeated.Admit("pool unreachable at upgrade"))
+            {
+                LogPoolLookupUnavailable(ex, pool);
+            }
+
             await RefuseUnavailableAsync(context, $"Pool '{pool}' cannot be reached right now; try again.");
             return null;
         }
@@ -165,7 +175,11 @@ internal sealed partial class WebSocketEndpoint(
         }
         catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
         {
-            LogQuotaUnavailable(ex, tenant);
+            if (repeated.Admit("quota grain unreachable at upgrade"))
+            {
+                LogQuotaUnavailable(ex, tenant);
+            }
+
             await RefuseUnavailableAsync(context, "The quota service cannot be reached right now; try again.");
             return null;
         }
@@ -196,7 +210,10 @@ internal sealed partial class WebSocketEndpoint(
         }
         catch (Exception ex)
         {
-            LogAgentCloseFailed(ex, info.AgentKey);
+            if (repeated.Admit("agent close failed"))
+            {
+                LogAgentCloseFailed(ex, info.AgentKey);
+            }
         }
     }
 
@@ -213,7 +230,11 @@ internal sealed partial class WebSocketEndpoint(
     private async Task RefuseAsync(HttpContext context, int status, string reason, string message)
     {
         metrics.Rejected(reason);
-        LogRefused(status, reason, context.Connection.RemoteIpAddress?.ToString());
+        if (repeated.Admit("upgrade refused: " + reason, LogLevel.Information))
+        {
+            LogRefused(status, reason, context.Connection.RemoteIpAddress?.ToString());
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(message + "\n", context.RequestAborted);

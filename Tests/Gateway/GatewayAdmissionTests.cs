@@ -1,4 +1,6 @@
 using System.Net;
+using Conduit.Gateway.Hosting;
+using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Sockets;
 using Conduit.Grains;
 using Conduit.Tests.Infrastructure;
@@ -17,6 +19,31 @@ public sealed class GatewayAdmissionTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync(null)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync("wrong-key")).Status);
         Assert.Equal(HttpStatusCode.SwitchingProtocols, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_ClientRetryingWithABadKey_LogsTheRefusalOncePerTenSeconds()
+    {
+        // A client retrying in a loop with a bad key (or a fleet, while the cluster cannot admit anyone) must not write a
+        // log line per attempt: the first is written, the rest are counted in /metrics.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await GatewayTestHost.StartAsync(time: clock);
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync("wrong-key")).Status);
+        }
+
+        Assert.Single(host.Log.Entries, e => e.Message.StartsWith("Refused a WebSocket upgrade with 401", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, (await host.TryUpgradeAsync(GatewayTestHost.FreeKey, pool: "nope")).Status);
+        Assert.Single(host.Log.Entries, e => e.Message.StartsWith("Refused a WebSocket upgrade with 404", StringComparison.Ordinal)); // another kind
+        Assert.Equal(20, host.App.Services.GetRequiredService<GatewayMetrics>().RejectedFor("unauthorized"));
+
+        clock.Advance(RepeatedLogs.Interval);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.TryUpgradeAsync("wrong-key")).Status);
+
+        Assert.Equal(2, host.Log.Entries.Count(e => e.Message.StartsWith("Refused a WebSocket upgrade with 401", StringComparison.Ordinal)));
+        Assert.Contains(host.Log.Entries, e => e.Message == "19 more log entries of the kind 'upgrade refused: unauthorized' were left out in the last 10 s (one per 10 s is written)");
     }
 
     [Fact]

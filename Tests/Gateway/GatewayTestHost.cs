@@ -39,6 +39,9 @@ internal sealed class GatewayTestHost : IAsyncDisposable
     /// <summary>http://127.0.0.1:port/</summary>
     public Uri BaseUri { get; }
 
+    /// <summary>What the host logged (Information and above; ASP.NET Core's own categories from Warning).</summary>
+    public CapturedLog Log { get; private init; } = new();
+
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>Starts the host; with <paramref name="time"/>, the silo, grains and gateway run on that clock.</summary>
@@ -47,6 +50,8 @@ internal sealed class GatewayTestHost : IAsyncDisposable
         upstream ??= await UpstreamServer.StartAsync();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
+        var log = new CapturedLog();
+        builder.Logging.AddProvider(log).AddFilter("Microsoft", LogLevel.Warning);
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         var config = new Dictionary<string, string?>
         {
@@ -80,7 +85,7 @@ internal sealed class GatewayTestHost : IAsyncDisposable
         var app = builder.Build();
         app.MapConduitGateway();
         await app.StartAsync();
-        return new GatewayTestHost(app, upstream, ServerAddress.Of(app));
+        return new GatewayTestHost(app, upstream, ServerAddress.Of(app)) { Log = log };
     }
 
     /// <summary>The ws:// URL of <c>/ws/{pool}</c> with optional key and agent in the query.</summary>

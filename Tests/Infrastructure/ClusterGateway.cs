@@ -45,6 +45,7 @@ public sealed class ClusterGateway : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(cluster.Log).AddFilter("Microsoft", LogLevel.Warning); // beside the silos' warnings
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
