@@ -128,6 +128,9 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
             $"last grain answered {slowest} after the kill (death timeout {TestCluster.DeathTimeout}); the kill took {killTook}, " +
             $"the longest single call {calls.Max()}, {rounds} rounds of calls, {unavailable} answered SiloUnavailable");
         Assert.All(victimKeys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
+        // Each of the many calls that met the dead silo found it unreachable; the client said so once, not per call.
+        var unreachable = cluster.Log.Lines.Count(l => l.Contains($"Silo {victim.Address} is unreachable", StringComparison.Ordinal));
+        Assert.True(unreachable is >= 1 and <= 2, $"'unreachable' logged {unreachable} times for {calls.Count} calls:{Environment.NewLine}{cluster.Log}");
         var dead = (await new RedisMembershipTable(await redis.ConnectAsync(cluster.ClusterId)).ReadAllAsync(default)).Find(victim.Address);
         Assert.Equal(SiloStatus.Dead, dead!.Status);
     }

@@ -130,6 +130,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddProvider(Log);
         builder.Services.AddClusterClient(o => ConfigureClient(o, staticSilos));
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));

@@ -25,9 +25,16 @@ internal sealed partial class ClusterMessageRouter
         }
         catch (Exception e)
         {
+            // Logged once per silo while it stays unreachable, not once per call: until a crashed silo is declared dead,
+            // every call for one of its grains ends here.
+            var known = IsUnreachable(silo);
             _unreachable[silo] = _time.GetTimestamp();
             _cache.TryRemove(new KeyValuePair<GrainId, SiloAddress>(message.Target, silo));
-            LogSiloUnreachable(_logger, silo.ToString(), e.Message);
+            if (!known)
+            {
+                LogSiloUnreachable(_logger, silo.ToString(), e.Message);
+            }
+
             if (_refreshView is not null)
             {
                 await _refreshView(); // it may have left a moment ago

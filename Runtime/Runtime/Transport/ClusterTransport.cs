@@ -17,6 +17,14 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
 {
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// After a failed attempt to connect to a silo, calls for it fail at once for this long instead of each trying again
+    /// (Orleans' <c>ConnectionRetryDelay</c>, also 1 s): until a crashed silo is declared dead every call for one of its
+    /// grains would otherwise start a connection attempt, which against a host that is gone from the network waits the
+    /// whole connect timeout.
+    /// </summary>
+    public static readonly TimeSpan ConnectionRetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly MessageCodec _codec;
     private string _localName;
     private readonly int _maxFrameSize;
@@ -25,6 +33,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<SiloAddress, Lazy<Task<FrameConnection>>> _silos = new();
+    private readonly ConcurrentDictionary<SiloAddress, (long At, string Reason)> _failedConnects = new();
     private readonly ConcurrentDictionary<string, FrameConnection> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<FrameConnection, byte> _accepted = new();
     private readonly ConcurrentDictionary<long, Pending> _pending = new();
@@ -86,6 +95,12 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     public async Task<FrameConnection> GetSiloConnectionAsync(SiloAddress silo)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failedConnects.TryGetValue(silo, out var failed) && _time.GetElapsedTime(failed.At) < ConnectionRetryDelay)
+        {
+            throw new IOException(
+                $"{failed.Reason} (connecting failed {_time.GetElapsedTime(failed.At).TotalMilliseconds:F0} ms ago; the next attempt is {ConnectionRetryDelay.TotalSeconds:F0} s after the last)");
+        }
+
         while (true)
         {
             var lazy = _silos.GetOrAdd(silo, s => new Lazy<Task<FrameConnection>>(() => ConnectAsync(s)));
@@ -94,12 +109,17 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
                 var connection = await lazy.Value;
                 if (!connection.IsClosed)
                 {
+                    _failedConnects.TryRemove(silo, out _);
                     return connection;
                 }
             }
-            catch
+            catch (Exception e)
             {
-                _silos.TryRemove(new KeyValuePair<SiloAddress, Lazy<Task<FrameConnection>>>(silo, lazy));
+                if (_silos.TryRemove(new KeyValuePair<SiloAddress, Lazy<Task<FrameConnection>>>(silo, lazy)))
+                {
+                    _failedConnects[silo] = (_time.GetTimestamp(), e.Message); // once per attempt, by the first caller to see it fail
+                }
+
                 throw;
             }
 
@@ -300,6 +320,14 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private void SweepExpired()
     {
         var now = _time.GetTimestamp();
+        foreach (var (silo, failed) in _failedConnects)
+        {
+            if (_time.GetElapsedTime(failed.At, now) >= ConnectionRetryDelay)
+            {
+                _failedConnects.TryRemove(new KeyValuePair<SiloAddress, (long, string)>(silo, failed)); // dead silos' entries do not pile up
+            }
+        }
+
         foreach (var (id, pending) in _pending)
         {
             if (_time.GetElapsedTime(pending.SentAt, now) > _pendingLifetime && _pending.TryRemove(id, out _))
