@@ -26,8 +26,8 @@ internal sealed partial class ClusterMessageRouter
         catch (Exception e)
         {
             // Logged once per silo while it stays unreachable, not once per call: until a crashed silo is declared dead,
-            // every call for one of its grains ends here.
-            var known = IsUnreachable(silo);
+            // every call for one of its grains ends here. Nor for a silo known to be dead: the view says it all.
+            var known = IsUnreachable(silo) || _view!().IsDead(silo);
             _unreachable[silo] = _time.GetTimestamp();
             _cache.TryRemove(new KeyValuePair<GrainId, SiloAddress>(message.Target, silo));
             if (!known)

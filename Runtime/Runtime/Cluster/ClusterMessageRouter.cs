@@ -258,7 +258,10 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private SiloAddress? Place(GrainId grain)
     {
         // A table that has just lost its data is empty until the silos write their rows again: keep placing as before.
-        var active = _view!().ActiveSilos is { Count: > 0 } current ? current : Volatile.Read(ref _lastActive);
+        // A table with rows but no active silo (the whole cluster stopped) has nowhere to place: the caller is told so
+        // instead of trying silos that are gone, once per call.
+        var view = _view!();
+        var active = view.Snapshot.Entries.Count > 0 ? view.ActiveSilos : Volatile.Read(ref _lastActive);
         var reachable = active.Where(MayTake).ToList();
         return HashPlacement.Choose(grain, reachable.Count > 0 ? reachable : active);
     }
