@@ -258,6 +258,20 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
     }
 
     [Fact]
+    public async Task KilledSilo_ItsPortRefusesConnections_DeclaredDeadAtTheFirstMissedHeartbeatNotAfterTheDeathTimeout()
+    {
+        // A crashed process on a live host: nothing listens at its port any more, which ends the wait for its heartbeats.
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.DeathTimeout = TimeSpan.FromSeconds(30));
+        await cluster.WhenAllActiveAsync();
+        var (survivor, victim) = (cluster.Silos[0], cluster.Silos[1]);
+
+        await victim.KillAsync();
+
+        await Eventually.TrueAsync(() => survivor.Service.Membership!.View.IsDead(victim.Address), TimeSpan.FromSeconds(10), "the survivor should declare the killed silo dead");
+        Assert.Contains(cluster.Log.Lines, l => l.Contains($"Declared silo {victim.Address} dead", StringComparison.Ordinal) && l.Contains("refuses connections", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task KilledSilo_ItsDirectoryEntriesAreDeletedOnceItIsDeclaredDead()
     {
         // A crashed silo cannot unregister its grains. Look-ups ignore its entries, but those of grains nobody calls again

@@ -1,5 +1,6 @@
 using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Membership;
+using Conduit.Runtime.Transport;
 using Conduit.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,14 +24,16 @@ public sealed class MembershipAgentTests : IAsyncLifetime
         }
     }
 
-    private async Task<MembershipAgent> StartAsync(int port)
+    private async Task<MembershipAgent> StartAsync(int port, Func<SiloAddress, CancellationToken, Task<bool>>? refusesConnections = null)
     {
-        var agent = new MembershipAgent(_table, _options, _clock, NullLogger.Instance, new SiloAddress("127.0.0.1", port, port), null);
+        var agent = new MembershipAgent(_table, _options, _clock, NullLogger.Instance, Silo(port), null, refusesConnections);
         _agents.Add(agent);
         await agent.SetStatusAsync(SiloStatus.Active, default);
         agent.Start();
         return agent;
     }
+
+    private static SiloAddress Silo(int port) => new("127.0.0.1", port, port);
 
     /// <summary>Moves the clock one heartbeat at a time and waits for the running agents to finish each tick.</summary>
     private async Task AdvanceAsync(TimeSpan by, params MembershipAgent[] running)
@@ -64,6 +67,38 @@ public sealed class MembershipAgentTests : IAsyncLifetime
         Assert.Equal(SiloStatus.Dead, row.Status);
         Assert.Equal("127.0.0.1:1@1", row.DeclaredDeadBy);
         Assert.Equal(SiloStatus.Active, a.View.StatusOf(new SiloAddress("127.0.0.1", 1, 1)));
+    }
+
+    [Fact]
+    public async Task Tick_SilentSiloWhoseEndpointRefusesConnections_DeclaredDeadWithoutWaitingForTheDeathTimeout()
+    {
+        // Two silos stop heartbeating: nothing listens at the first one's endpoint any more (its process is gone), while
+        // something still accepts at the second's (a stalled process, or a new one on its port).
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var (gonePort, acceptingPort) = (ServerAddress.FreeLoopbackPort(), ((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+        var probed = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var a = await StartAsync(1, async (silo, ct) =>
+        {
+            probed.Enqueue(silo.Port);
+            return await SiloProbe.RefusesConnectionsAsync(silo, TimeSpan.FromSeconds(2), ct);
+        });
+        var gone = await StartAsync(gonePort);
+        var accepting = await StartAsync(acceptingPort);
+        await AdvanceAsync(Heartbeat * 2, a, gone, accepting);
+        Assert.Empty(probed); // every heartbeat on time: nobody probed
+
+        await gone.DisposeAsync();
+        await accepting.DisposeAsync();
+        await AdvanceAsync(Heartbeat * 4, a); // a heartbeat missed (as a sees them), then one tick per declaration
+
+        var snapshot = await _table.ReadAllAsync(default);
+        Assert.Equal(SiloStatus.Dead, snapshot.Find(Silo(gonePort))!.Status);
+        Assert.Equal(SiloStatus.Active, snapshot.Find(Silo(acceptingPort))!.Status);
+        Assert.Contains(acceptingPort, probed);
+
+        await AdvanceAsync(_options.DeathTimeout, a); // the death timeout still decides for the other
+        Assert.Equal(SiloStatus.Dead, (await _table.ReadAllAsync(default)).Find(Silo(acceptingPort))!.Status);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Conduit.Runtime;
 using Conduit.Runtime.Activations;
 using Conduit.Runtime.Cluster;
@@ -202,6 +204,7 @@ public sealed class TestCluster : IAsyncDisposable
 public sealed class TestClusterSilo : IAsyncDisposable
 {
     private int _state; // 0 running, 1 stopped or killed, 2 disposed
+    private TcpListener? _vanishedHost;
     private Task _selfStop = Task.CompletedTask;
 
     internal TestClusterSilo(IHost host)
@@ -248,12 +251,23 @@ public sealed class TestClusterSilo : IAsyncDisposable
     /// <summary>Whether this silo holds an activation of <paramref name="grain"/>.</summary>
     public bool Holds(GrainId grain) => Catalog.Find(grain) is not null;
 
-    /// <summary>Kills the silo as a crash would: no more heartbeats, connections reset, nothing unregistered.</summary>
-    public async Task KillAsync()
+    /// <summary>
+    /// Kills the silo as a crash would: no more heartbeats, connections reset, nothing unregistered. Its port then
+    /// refuses connections, as after a process crash on a live host, so the other silos declare it dead after two
+    /// missed heartbeats; with <paramref name="hostVanishes"/> the port accepts connections and never answers, as when
+    /// the whole machine drops off the network, and only the death timeout declares it dead (fault injection).
+    /// </summary>
+    public async Task KillAsync(bool hostVanishes = false)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
             await Service.KillAsync();
+            if (hostVanishes)
+            {
+                _vanishedHost = new TcpListener(IPAddress.Loopback, Address.Port);
+                _vanishedHost.Start();
+            }
+
             await Host.StopAsync(TimeSpan.FromSeconds(5)); // releases its timers; the cluster part is already gone
         }
     }
@@ -276,5 +290,6 @@ public sealed class TestClusterSilo : IAsyncDisposable
 
         await _selfStop;
         Host.Dispose();
+        _vanishedHost?.Dispose();
     }
 }

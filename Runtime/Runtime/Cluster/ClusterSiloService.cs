@@ -63,7 +63,9 @@ internal sealed partial class ClusterSiloService(
         _transport.LocalSilo = Address;
         _transport.LocalName = "silo:" + Address;
 
-        _agent = new MembershipAgent(table, o, time, loggerFactory.CreateLogger<MembershipAgent>(), Address, $"{o.AdvertisedHost}:{endPoint.Port}");
+        _agent = new MembershipAgent(
+            table, o, time, loggerFactory.CreateLogger<MembershipAgent>(), Address, $"{o.AdvertisedHost}:{endPoint.Port}",
+            (silo, cancellationToken) => SiloProbe.RefusesConnectionsAsync(silo, o.ConnectTimeout, cancellationToken));
         var agent = _agent;
         router.Attach(_transport, () => agent.View, directory, Address, runtime.Catalog, o.DeathTimeout, o.PreferLocalPlacement, agent.RefreshSharedAsync);
         _agent.ViewChanged += router.OnViewChanged;

@@ -7,7 +7,8 @@ namespace Conduit.Runtime.Membership;
 /// A silo's (or, with no own row, a client's) view of the membership table. On every heartbeat tick
 /// it writes its heartbeat, reads the table, and declares dead every silo whose heartbeat has not
 /// changed for <see cref="ClusterOptions.DeathTimeout"/> as measured on this process's own clock (so
-/// clock skew between machines does not matter). It never declares anyone dead on the strength of a
+/// clock skew between machines does not matter), or for <see cref="SuspectAfter"/> when its endpoint
+/// refuses connections. It never declares anyone dead on the strength of a
 /// failed read: after a Redis outage all silos get a fresh <see cref="ClusterOptions.DeathTimeout"/>.
 /// If its own row is missing (Redis restarted empty) it writes it again and reports that through
 /// <see cref="RowRestored"/>; if its own row says Dead, it calls <see cref="DeclaredDead"/> once.
@@ -19,6 +20,7 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SiloAddress? _self;
+    private readonly Func<SiloAddress, CancellationToken, Task<bool>>? _refusesConnections;
     private readonly string? _gatewayEndpoint;
     private readonly DateTimeOffset _startTime;
     private readonly Dictionary<SiloAddress, (DateTimeOffset Heartbeat, long ObservedAt)> _observed = [];
@@ -34,8 +36,27 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private long _completedTicks;
     private Task _loop = Task.CompletedTask;
 
-    public MembershipAgent(IMembershipTable table, ClusterOptions options, TimeProvider time, ILogger logger, SiloAddress? self, string? gatewayEndpoint)
+    /// <param name="table">The membership table.</param>
+    /// <param name="options">Heartbeat interval and death timeout.</param>
+    /// <param name="time">Clock.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="self">This silo, or null on a client (which only watches).</param>
+    /// <param name="gatewayEndpoint">Written to this silo's row.</param>
+    /// <param name="refusesConnections">
+    /// Whether a silo's endpoint refuses connections now (nothing listens there: its process is gone). A silo that has
+    /// missed heartbeats for <see cref="SuspectAfter"/> is asked this each tick and declared dead at once when it does;
+    /// null: only <see cref="ClusterOptions.DeathTimeout"/> declares silos dead.
+    /// </param>
+    public MembershipAgent(
+        IMembershipTable table,
+        ClusterOptions options,
+        TimeProvider time,
+        ILogger logger,
+        SiloAddress? self,
+        string? gatewayEndpoint,
+        Func<SiloAddress, CancellationToken, Task<bool>>? refusesConnections = null)
     {
+        _refusesConnections = refusesConnections;
         _table = table;
         _options = options;
         _time = time;
@@ -44,6 +65,13 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
         _gatewayEndpoint = gatewayEndpoint;
         _startTime = time.GetUtcNow();
     }
+
+    /// <summary>
+    /// How long a silo's heartbeat must have stood still before its endpoint is probed: one and a half heartbeat
+    /// intervals, so that a silo is probed at the first tick that finds a heartbeat missing (ticks see the value stand
+    /// for about 0, 1 or 2 intervals; a probe of a silo that is only late is harmless: it accepts).
+    /// </summary>
+    public TimeSpan SuspectAfter => _options.HeartbeatInterval * 1.5;
 
     /// <summary>The latest view (never null; empty before the first successful read).</summary>
     public MembershipView View => Volatile.Read(ref _view);
@@ -272,9 +300,18 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
         var view = View;
         foreach (var entry in view.Snapshot.Entries)
         {
-            if (entry.Status == SiloStatus.Dead || entry.Silo == _self
-                || !_observed.TryGetValue(entry.Silo, out var seen)
-                || _time.GetElapsedTime(seen.ObservedAt) < _options.DeathTimeout)
+            if (entry.Status == SiloStatus.Dead || entry.Silo == _self || !_observed.TryGetValue(entry.Silo, out var seen))
+            {
+                continue;
+            }
+
+            // Silent past the death timeout, or silent for a while with nothing listening at its endpoint any more: a
+            // crashed process on a live host is declared dead in a few heartbeats instead of the whole death timeout.
+            // A refused connection alone is not enough (a silo that stops closes its listener after leaving the table).
+            var silent = _time.GetElapsedTime(seen.ObservedAt);
+            var refused = false;
+            if (silent < _options.DeathTimeout
+                && (silent < SuspectAfter || _refusesConnections is null || !(refused = await _refusesConnections(entry.Silo, cancellationToken))))
             {
                 continue;
             }
@@ -282,7 +319,15 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
             var dead = entry with { Status = SiloStatus.Dead, DeclaredDeadBy = _self.ToString() };
             if (await _table.TryWriteAsync(dead, view.Snapshot.Version, cancellationToken))
             {
-                LogDeclaredDead(_logger, entry.Silo.ToString(), _time.GetElapsedTime(seen.ObservedAt).TotalSeconds);
+                if (refused)
+                {
+                    LogDeclaredDeadRefused(_logger, entry.Silo.ToString(), silent.TotalSeconds);
+                }
+                else
+                {
+                    LogDeclaredDead(_logger, entry.Silo.ToString(), silent.TotalSeconds);
+                }
+
                 await RefreshAsync(cancellationToken);
             }
 
@@ -311,6 +356,9 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Declared silo {Silo} dead: no heartbeat for {Seconds:F1} s")]
     private static partial void LogDeclaredDead(ILogger logger, string silo, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Declared silo {Silo} dead: no heartbeat for {Seconds:F1} s and its endpoint refuses connections")]
+    private static partial void LogDeclaredDeadRefused(ILogger logger, string silo, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "This silo {Silo} was declared dead by the cluster; stopping")]
     private static partial void LogSelfDead(ILogger logger, string silo);
