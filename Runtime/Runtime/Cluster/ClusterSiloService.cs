@@ -65,7 +65,9 @@ internal sealed partial class ClusterSiloService(
 
         _agent = new MembershipAgent(
             table, o, time, loggerFactory.CreateLogger<MembershipAgent>(), Address, $"{o.AdvertisedHost}:{endPoint.Port}",
-            (silo, cancellationToken) => SiloProbe.RefusesConnectionsAsync(silo, o.ConnectTimeout, cancellationToken));
+            // Bounded well inside a heartbeat, so that a probe of a host that does not answer cannot delay this silo's own
+            // heartbeat; a refusal comes back at once, and a probe that times out proves nothing anyway.
+            (silo, cancellationToken) => SiloProbe.RefusesConnectionsAsync(silo, Min(o.ConnectTimeout, o.HeartbeatInterval / 2), cancellationToken));
         var agent = _agent;
         router.Attach(_transport, () => agent.View, directory, Address, runtime.Catalog, o.DeathTimeout, o.PreferLocalPlacement, agent.RefreshSharedAsync);
         _agent.ViewChanged += router.OnViewChanged;
@@ -141,6 +143,8 @@ internal sealed partial class ClusterSiloService(
 
     internal static JsonSerializerOptions CreateSerializerOptions(RuntimeClient client)
         => new(RuntimeJson.Options) { Converters = { new GrainReferenceJsonConverter(client) } };
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static long NextGeneration()
     {

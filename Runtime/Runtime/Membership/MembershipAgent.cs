@@ -307,11 +307,12 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
 
             // Silent past the death timeout, or silent for a while with nothing listening at its endpoint any more: a
             // crashed process on a live host is declared dead in a few heartbeats instead of the whole death timeout.
-            // A refused connection alone is not enough (a silo that stops closes its listener after leaving the table).
+            // A refusal alone is not enough: from a silo that still heartbeats it would be a fault of the network between
+            // two live silos (a firewall's reset), not a death.
             var silent = _time.GetElapsedTime(seen.ObservedAt);
-            var refused = false;
-            if (silent < _options.DeathTimeout
-                && (silent < SuspectAfter || _refusesConnections is null || !(refused = await _refusesConnections(entry.Silo, cancellationToken))))
+            var refused = silent < _options.DeathTimeout && silent >= SuspectAfter && _refusesConnections is not null
+                && await _refusesConnections(entry.Silo, cancellationToken);
+            if (silent < _options.DeathTimeout && !refused)
             {
                 continue;
             }
