@@ -298,20 +298,24 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
         }
 
         var view = View;
-        foreach (var entry in view.Snapshot.Entries)
-        {
-            if (entry.Status == SiloStatus.Dead || entry.Silo == _self || !_observed.TryGetValue(entry.Silo, out var seen))
-            {
-                continue;
-            }
+        var silences = view.Snapshot.Entries
+            .Where(e => e.Status != SiloStatus.Dead && e.Silo != _self && _observed.ContainsKey(e.Silo))
+            .Select(e => (Entry: e, Silent: _time.GetElapsedTime(_observed[e.Silo].ObservedAt)))
+            .ToList();
 
-            // Silent past the death timeout, or silent for a while with nothing listening at its endpoint any more: a
-            // crashed process on a live host is declared dead in a few heartbeats instead of the whole death timeout.
-            // A refusal alone is not enough: from a silo that still heartbeats it would be a fault of the network between
-            // two live silos (a firewall's reset), not a death.
-            var silent = _time.GetElapsedTime(seen.ObservedAt);
-            var refused = silent < _options.DeathTimeout && silent >= SuspectAfter && _refusesConnections is not null
-                && await _refusesConnections(entry.Silo, cancellationToken);
+        // Silent past the death timeout, or silent for a while with nothing listening at its endpoint any more: a crashed
+        // process on a live host is declared dead in a few heartbeats instead of the whole death timeout. A refusal alone
+        // is not enough: from a silo that still heartbeats it would be a fault of the network between two live silos (a
+        // firewall's reset), not a death. Suspects are probed together, so that hosts which do not answer cost this tick
+        // one probe's time, not one each.
+        var suspects = _refusesConnections is null
+            ? []
+            : silences.Where(s => s.Silent >= SuspectAfter && s.Silent < _options.DeathTimeout).Select(s => s.Entry.Silo).ToList();
+        var refusals = await Task.WhenAll(suspects.Select(silo => _refusesConnections!(silo, cancellationToken)));
+        var refusing = suspects.Where((_, i) => refusals[i]).ToHashSet();
+        foreach (var (entry, silent) in silences)
+        {
+            var refused = refusing.Contains(entry.Silo);
             if (silent < _options.DeathTimeout && !refused)
             {
                 continue;
