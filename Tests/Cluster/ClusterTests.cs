@@ -15,6 +15,14 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
 {
     private static GrainId Counter(string key) => new("counter", key);
 
+    /// <summary>Activates counters "{prefix}0".."{prefix}{count - 1}" (each incremented once) through <paramref name="factory"/>; returns their keys.</summary>
+    private static async Task<List<string>> ActivateCountersAsync(IGrainFactory factory, string prefix, int count)
+    {
+        var keys = Enumerable.Range(0, count).Select(i => prefix + i).ToList();
+        await Task.WhenAll(keys.Select(k => factory.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+        return keys;
+    }
+
     [Fact]
     public async Task ClientCalls_ThreeSilos_SpreadOverAllAndStateFollowsMovedGrain_Issue3()
     {
@@ -83,8 +91,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
     {
         await using var cluster = await TestCluster.StartAsync(3, redis.Server);
         var client = await cluster.StartClientAsync();
-        var keys = Enumerable.Range(0, 30).Select(i => "kill" + i).ToList();
-        await Task.WhenAll(keys.Select(k => client.GetGrain<ICounterGrain>(k).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+        var keys = await ActivateCountersAsync(client, "kill", 30);
         var victim = cluster.Silos[1];
         var victimKeys = keys.Where(k => victim.Catalog.Find(Counter(k)) is not null).ToList();
         Assert.NotEmpty(victimKeys);
@@ -279,8 +286,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await using var cluster = await TestCluster.StartAsync(2, redis.Server);
         await cluster.WhenAllActiveAsync();
         var (survivor, victim) = (cluster.Silos[0], cluster.Silos[1]);
-        var keys = Enumerable.Range(0, 40).Select(i => "crash" + i).ToList();
-        await Task.WhenAll(keys.Select(k => survivor.GrainFactory.GetGrain<ICounterGrain>(k).Increment()));
+        var keys = await ActivateCountersAsync(survivor.GrainFactory, "crash", 40);
         var onVictim = keys.Count(k => victim.Holds(Counter(k)));
         Assert.InRange(onVictim, 1, keys.Count - 1);
         var connection = await redis.ConnectAsync(cluster.ClusterId);
@@ -289,15 +295,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await victim.KillAsync();
 
         var left = onVictim;
-        try
-        {
-            await Eventually.TrueAsync(async () => (left = await CountEntriesOfAsync(connection, victim.Address)) == 0, TestCluster.DeathTimeout * 5);
-        }
-        catch (TimeoutException)
-        {
-            // Reported below, with the silos' warnings.
-        }
-
+        await Retry.UntilAsync(async () => (left = await CountEntriesOfAsync(connection, victim.Address)) == 0, TestCluster.DeathTimeout * 5);
         Assert.True(left == 0, $"{left} of the killed silo's {onVictim} directory entries are still there; silo warnings: {cluster.Log}");
         Assert.Equal(keys.Count - onVictim, await CountEntriesOfAsync(connection, survivor.Address));
         Assert.False(await connection.Database.KeyExistsAsync(connection.Prefix + "dir-silo:" + victim.Address), "the killed silo's list of entries should be gone too");
@@ -352,15 +350,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         // Unregistrations are on their way to Redis when an activation has gone: the entries must be gone soon after.
         var directory = new RedisGrainDirectory(await redis.ConnectAsync(cluster.ClusterId));
         List<string> left = [];
-        try
-        {
-            await Eventually.TrueAsync(async () => (left = await EntriesLeftAsync()).Count == 0, TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-            // Reported below, with the entries.
-        }
-
+        await Retry.UntilAsync(async () => (left = await EntriesLeftAsync()).Count == 0, TimeSpan.FromSeconds(5));
         Assert.True(left.Count == 0, $"directory entries without an activation (of {TransientGrain.Activations - activationsBefore} activations): " + string.Join(", ", left));
 
         async Task<List<string>> EntriesLeftAsync()
@@ -386,8 +376,7 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await using var cluster = await TestCluster.StartAsync(2, redis.Server);
         await cluster.WhenAllActiveAsync();
         var (caller, owner) = (cluster.Silos[0], cluster.Silos[1]);
-        var keys = Enumerable.Range(0, 20).Select(i => "after-stop" + i).ToList();
-        await Task.WhenAll(keys.Select(k => caller.GrainFactory.GetGrain<ICounterGrain>(k).Increment()));
+        var keys = await ActivateCountersAsync(caller.GrainFactory, "after-stop", 20);
         var onOwner = keys.First(k => owner.Holds(Counter(k)));
         var factory = caller.GrainFactory;
 
