@@ -58,6 +58,7 @@ internal sealed class GatewayMetrics
         meter.CreateObservableUpDownCounter("conduit.pool.waiters", () => PerPoolHealth(p => p.Waiters), description: "Agents queued for a lease, by pool.");
         meter.CreateObservableUpDownCounter("conduit.pool.reconnecting", () => PerPoolHealth(p => p.Reconnecting), description: "Connections opening or reconnecting with backoff, by pool.");
         meter.CreateObservableUpDownCounter("conduit.pool.breaker.open", () => PerPoolHealth(p => p.Breaker == "Closed" ? 0 : 1), description: "1 while the pool's circuit breaker is not closed (open or half-open), by pool.");
+        meter.CreateObservableCounter("conduit.pool.connections.recycled", ObserveRecycled, description: "Connections the pool drained and closed since its grain activated, by pool and reason (rotation, ttl, idle, unhealthy, session_ended, session_reclaimed).");
     }
 
     /// <summary>The pools' state for the conduit.pool.* instruments: set from the pool grains before a scrape (empty when they could not be read).</summary>
@@ -82,6 +83,10 @@ internal sealed class GatewayMetrics
 
     private IEnumerable<Measurement<long>> PerPoolHealth(Func<PoolHealthView, long> read)
         => PoolHealth.Select(p => new Measurement<long>(read(p), new KeyValuePair<string, object?>("pool", p.Pool)));
+
+    private IEnumerable<Measurement<long>> ObserveRecycled()
+        => PoolHealth.SelectMany(p => p.Recycled.ByReason().Select(r => new Measurement<long>(
+            r.Count, new KeyValuePair<string, object?>("pool", p.Pool), new KeyValuePair<string, object?>("reason", r.Reason))));
 
     private IEnumerable<Measurement<long>> PerPool(Func<PoolTraffic, long> read)
     {

@@ -35,6 +35,7 @@ internal sealed class GrainPoolHealthSource(IGrainFactory grains, GrainPoolCatal
             info.Capacity,
             info.Waiters,
             reconnecting,
-            info.Breaker);
+            info.Breaker,
+            info.Recycled ?? PoolRecycleCounts.None);
     }
 }

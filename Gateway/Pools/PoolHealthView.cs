@@ -1,3 +1,5 @@
+using Conduit.Grains;
+
 namespace Conduit.Gateway.Pools;
 
 /// <summary>What the health endpoint shows of one pool (from its pool grain).</summary>
@@ -11,6 +13,7 @@ namespace Conduit.Gateway.Pools;
 /// <param name="Waiters">Acquirers waiting for a lease.</param>
 /// <param name="Reconnecting">Connections being (re)connected: initializing, or failed and retrying with backoff.</param>
 /// <param name="Breaker">The pool breaker: Closed, Open, HalfOpen or Isolated.</param>
+/// <param name="Recycled">Connections drained and closed since the pool grain activated, by reason.</param>
 public sealed record PoolHealthView(
     string Pool,
     string Status,
@@ -21,4 +24,5 @@ public sealed record PoolHealthView(
     int Capacity,
     int Waiters,
     int Reconnecting,
-    string Breaker);
+    string Breaker,
+    PoolRecycleCounts Recycled);

@@ -15,6 +15,7 @@ namespace Conduit.Grains;
 /// <param name="LeaseIdleReleaseMs">How long an agent keeps an unused request-mode lease.</param>
 /// <param name="LeasesGranted">Leases granted since the pool activated (requests sent on held leases do not count).</param>
 /// <param name="SubProtocol">The WebSocket subprotocol of the pool's upstream, which the gateway selects for a client that asks for it; null for none.</param>
+/// <param name="Recycled">Connections drained and closed since the pool activated, by reason (null: none, or not configured).</param>
 public sealed record PoolInfo(
     string Name,
     bool Configured,
@@ -29,4 +30,5 @@ public sealed record PoolInfo(
     long LeaseTimeoutMs,
     long LeaseIdleReleaseMs,
     long LeasesGranted = 0,
-    string? SubProtocol = null);
+    string? SubProtocol = null,
+    PoolRecycleCounts? Recycled = null);

@@ -16,6 +16,8 @@ namespace Conduit.Grains.Connections;
 [Reentrant]
 internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 {
+    private const string Drained = "drained"; // the reason a drain closes with when its requests finished
+
     private readonly IOptionsMonitor<PoolOptions> _optionsMonitor;
     private readonly PoolCatalog _catalog;
     private readonly TimeProvider _time;
@@ -164,7 +166,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
 
         if (_state == ConnectionState.Recycling && socket.InFlight == 0)
         {
-            await FinishDrainAsync("drained");
+            await FinishDrainAsync(Drained);
         }
 
         var failed = reply.Outcome is UpstreamOutcome.Failed or UpstreamOutcome.NotSent;
@@ -206,7 +208,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _reconnectTimer = null;
         if (_socket is not { } socket || !socket.IsOpen || socket.InFlight == 0)
         {
-            await FinishDrainAsync("drained");
+            await FinishDrainAsync(Drained);
             return;
         }
 
@@ -288,13 +290,17 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         _state = ConnectionState.Ready;
         _health.Reset();
         _history = new LatencyHistory();
+
+        // A pool opens connections all the time (rotation, TTL, scaling): routine, at Debug. One that comes back after
+        // failing (its loss and its failed attempts were warnings) is news.
+        var level = _reconnectAttempt > 0 ? LogLevel.Information : LogLevel.Debug;
         _reconnectAttempt = 0;
         _rotationReported = false;
         _served = false;
         _healthTimer ??= RegisterGrainTimer(
             _ => CheckHealthAsync(),
             new GrainTimerCreationOptions(_options.HealthCheckInterval, _options.HealthCheckInterval) { Interleave = true, KeepAlive = true });
-        LogConnected(_logger, _key);
+        LogConnected(_logger, level, _key);
         return Report(connectAttempt: true);
     }
 
@@ -380,7 +386,7 @@ internal sealed partial class ConnectionGrain : Grain, IConnectionGrain
         }
 
         Volatile.Read(ref _observer)?.OnClosed(1011, "upstream connection recycled");
-        LogClosed(_logger, _key, reason);
+        LogClosed(_logger, reason == Drained ? LogLevel.Debug : LogLevel.Information, _key, reason); // a drain that ended as it should is routine
         await ReportToPoolAsync(Report());
         DelayDeactivation(TimeSpan.FromSeconds(-1));
         DeactivateOnIdle();

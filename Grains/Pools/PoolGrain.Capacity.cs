@@ -22,12 +22,12 @@ internal sealed partial class PoolGrain
     /// reach another agent, possibly another tenant's. So a session's connection is drained and closed, and capacity
     /// comes back as a fresh socket.
     /// </summary>
-    private void EndLease(PoolConnection connection, string reason)
+    private void EndLease(PoolConnection connection, RecycleReason reason, string detail)
     {
         Unlease(connection);
         if (_options.Mode == PoolMode.Session)
         {
-            Recycle(connection, reason);
+            Recycle(connection, reason, detail);
         }
     }
 
@@ -43,14 +43,22 @@ internal sealed partial class PoolGrain
         connection.IdleSince = _time.GetUtcNow();
     }
 
-    private void Recycle(PoolConnection connection, string reason)
+    /// <summary>
+    /// Drains <paramref name="connection"/> for <paramref name="reason"/> (<paramref name="detail"/> says more in the log):
+    /// counted by reason, and logged at Debug when it is routine (rotation, TTL, scale-down, a session's end: every
+    /// second or so per connection on a busy pool), at Information when something went wrong.
+    /// </summary>
+    private void Recycle(PoolConnection connection, RecycleReason reason, string detail)
     {
         if (connection.Draining)
         {
             return;
         }
 
-        LogRecycling(_logger, _name, connection.Key, reason);
+        _recycled[(int)reason]++;
+        _recycledCounts = null;
+        var level = reason is RecycleReason.Unhealthy or RecycleReason.SessionReclaimed ? LogLevel.Information : LogLevel.Debug;
+        LogRecycling(_logger, level, _name, connection.Key, detail);
         connection.Draining = true;
         RevokeLeases(connection);
         _ = TrackAsync(DrainAsync(connection.Key), "drain " + connection.Key);
@@ -142,7 +150,7 @@ internal sealed partial class PoolGrain
                 ForgetLease(lease);
                 if (_connections.TryGetValue(lease.Connection, out var held))
                 {
-                    EndLease(held, "session lease reclaimed");
+                    EndLease(held, RecycleReason.SessionReclaimed, "session lease reclaimed");
                 }
 
                 LogLeaseReclaimed(_logger, _name, lease.Id, lease.Holder, now - lease.RenewedAt);
@@ -166,12 +174,12 @@ internal sealed partial class PoolGrain
 
             if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
             {
-                Recycle(connection, "TTL reached");
+                Recycle(connection, RecycleReason.Ttl, "TTL reached");
                 live--;
             }
             else if (connection.Leases == 0 && connection.IdleSince + _options.IdleTimeout <= now && live > needed)
             {
-                Recycle(connection, "idle");
+                Recycle(connection, RecycleReason.Idle, "idle");
                 live--;
             }
         }
@@ -207,8 +215,8 @@ internal sealed partial class PoolGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: connection {Connection} health {Before} -> {After}")]
     private static partial void LogHealthChanged(ILogger logger, string pool, string connection, ConnectionHealth before, ConnectionHealth after);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: draining connection {Connection} ({Reason})")]
-    private static partial void LogRecycling(ILogger logger, string pool, string connection, string reason);
+    [LoggerMessage(Message = "Pool {Pool}: draining connection {Connection} ({Reason})")]
+    private static partial void LogRecycling(ILogger logger, LogLevel level, string pool, string connection, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: lease {Lease} of {Holder} not renewed for {Silence}; reclaimed")]
     private static partial void LogLeaseReclaimed(ILogger logger, string pool, string lease, string holder, TimeSpan silence);

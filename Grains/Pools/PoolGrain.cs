@@ -29,6 +29,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly Dictionary<Task, (string What, long Started)> _background = [];
     private readonly List<PoolConnection> _openScratch = [];
     private readonly List<ConnectionCandidate> _candidateScratch = [];
+    private readonly long[] _recycled = new long[Enum.GetValues<RecycleReason>().Length]; // by RecycleReason
     private string _name = string.Empty;
     private bool _configured;
     private PoolOptions _options = new();
@@ -38,6 +39,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private IGrainTimer? _timer;
     private int _nextNumber;
     private long _nextLease;
+    private PoolRecycleCounts? _recycledCounts; // what GetInfo hands out, until the next recycle
     private string _leasePrefix = string.Empty; // "{pool}#{activation}.": lease ids of an earlier activation never match this one's
     private int _yieldsOutstanding;
 
@@ -94,6 +96,14 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         }
     }
 
+    private PoolRecycleCounts RecycledCounts() => new(
+        _recycled[(int)RecycleReason.Rotation],
+        _recycled[(int)RecycleReason.Ttl],
+        _recycled[(int)RecycleReason.Idle],
+        _recycled[(int)RecycleReason.Unhealthy],
+        _recycled[(int)RecycleReason.SessionEnded],
+        _recycled[(int)RecycleReason.SessionReclaimed]);
+
     /// <inheritdoc />
     public Task<PoolInfo> GetInfo()
     {
@@ -119,7 +129,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             (long)_options.LeaseTimeout.TotalMilliseconds,
             (long)_options.LeaseIdleRelease.TotalMilliseconds,
             _nextLease,
-            _options.SubProtocol));
+            _options.SubProtocol,
+            _recycledCounts ??= RecycledCounts()));
     }
 
     /// <inheritdoc />
@@ -178,7 +189,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     {
         if (_leases.TryGetValue(leaseId, out var lease) && ForgetLease(lease) && _connections.TryGetValue(lease.Connection, out var connection))
         {
-            EndLease(connection, "session ended");
+            EndLease(connection, RecycleReason.SessionEnded, "session ended");
             if (connectionFailed && !connection.Draining && connection.Last.State is not (ConnectionState.Failed or ConnectionState.Closed))
             {
                 // Until the connection reports again, do not hand it out.
@@ -288,7 +299,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             connection.Inherited = null;
             if (ForgetLease(inherited))
             {
-                EndLease(connection, "session from before ended");
+                EndLease(connection, RecycleReason.SessionEnded, "session from before ended");
             }
         }
         else if (_options.Mode == PoolMode.Session && report.SessionAttached && !connection.Granted && connection.Leases == 0)
@@ -309,12 +320,12 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
 
         if (report.Health == ConnectionHealth.Unhealthy || report.State == ConnectionState.Unhealthy)
         {
-            Recycle(connection, "unhealthy");
+            Recycle(connection, RecycleReason.Unhealthy, "unhealthy");
         }
         else if (report.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
         {
             // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends).
-            Recycle(connection, $"rotation after {report.Requests} requests");
+            Recycle(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
         }
     }
 

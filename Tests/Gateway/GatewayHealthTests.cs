@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 
 namespace Conduit.Tests.Gateway;
 
@@ -94,6 +96,44 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         Assert.Contains("conduit_pool_leases{pool=\"up\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("conduit_pool_waiters{pool=\"up\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("conduit_pool_breaker_open{pool=\"up\"} 0", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_RecycledConnectionsByReason_RoutineRotationsAreLoggedAtDebugOnly()
+    {
+        // A pool that rotates every 3 requests: on a busy pool rotation is routine (every second or so per connection), so
+        // it is counted in /metrics and logged at Debug, not written into the operator's log at Information.
+        await using var host = await GatewayTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Pools:up:MaxRequestsPerConnection"] = "3",
+            ["Logging:LogLevel:Conduit.Grains"] = "Debug",
+        });
+        await using var client = await host.ConnectAsync();
+        for (var i = 0; i < 12; i++)
+        {
+            await client.SendAsync(JsonAssert.Request(i, "echo"));
+            Assert.True(JsonAssert.Parse(await client.ReceiveAsync()).TryGetProperty("result", out _));
+        }
+
+        using var http = host.CreateHttpClient();
+        var rotations = 0L;
+        await Infrastructure.Eventually.TrueAsync(async () =>
+        {
+            var match = Regex.Match(await http.GetStringAsync("/metrics"), @"conduit_pool_connections_recycled_total\{pool=""up"",reason=""rotation""\} (\d+)");
+            rotations = match.Success ? long.Parse(match.Groups[1].Value) : 0;
+            return rotations >= 2;
+        }, because: "the rotations were not counted");
+        var text = await http.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE conduit_pool_connections_recycled_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_connections_recycled_total{pool=\"up\",reason=\"ttl\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("conduit_pool_connections_recycled_total{pool=\"up\",reason=\"unhealthy\"} 0", text, StringComparison.Ordinal);
+
+        string[] routine = ["asks to be rotated", "draining connection", "is open", "closed: drained"];
+        var entries = host.Log.Entries;
+        Assert.DoesNotContain(entries, e => e.Level >= LogLevel.Information && routine.Any(r => e.Message.Contains(r, StringComparison.Ordinal)));
+        Assert.True(
+            entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("(rotation after", StringComparison.Ordinal)) >= rotations,
+            $"{rotations} rotations counted, but not each logged at Debug:{Environment.NewLine}{host.Log}");
     }
 
     [Fact]

@@ -299,6 +299,7 @@ public sealed class AgentGrainTests : IAsyncLifetime
 
         await agent.Close("s");
         await Eventually.TrueAsync(async () => (await pool.GetConnections()).All(c => c.Connection != session.Connection));
+        Assert.Equal(PoolRecycleCounts.None with { SessionEnded = 1 }, (await pool.GetInfo()).Recycled); // not rotated before
     }
 
     [Fact]

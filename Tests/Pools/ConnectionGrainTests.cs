@@ -41,7 +41,10 @@ public sealed class ConnectionGrainTests
     [Fact]
     public async Task UpstreamKilledMidRequest_InFlightGet32004WithinASecond_PoolReconnects()
     {
-        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "2" });
+        var logs = new CapturedLog();
+        await using var host = await PoolTestHost.StartAsync(
+            new Dictionary<string, string?> { ["MinConnections"] = "2", ["MaxConnections"] = "2" },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
         var agents = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => OpenAgentAsync(host, $"t/kill-{i}")));
         host.Upstream.Faults.ReplyDelay = TimeSpan.FromSeconds(20);
         var calls = agents.Select((a, i) => a.Send($$"""{"jsonrpc":"2.0","id":"k{{i}}","method":"echo"}""")).ToList();
@@ -69,6 +72,10 @@ public sealed class ConnectionGrainTests
         {
             Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":"again{{i}}","method":"echo"}""")));
         }
+
+        // A connection's routine opening is logged at Debug; its coming back after the loss (a warning) is news.
+        Assert.Equal(2, logs.Entries.Count(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("lost its socket", StringComparison.Ordinal)));
+        Assert.Equal(2, logs.Entries.Count(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Information && e.Message.EndsWith(" is open", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -146,6 +153,7 @@ public sealed class ConnectionGrainTests
         Assert.True(host.Upstream.AcceptedSockets >= 2);
         var agent = await OpenAgentAsync(host, "t/after-recycle");
         Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""")));
+        Assert.Equal(PoolRecycleCounts.None with { Unhealthy = 1 }, (await pool.GetInfo()).Recycled);
     }
 
     [Fact]
@@ -342,5 +350,6 @@ public sealed class ConnectionGrainTests
         await UntilAsync(async () => (await pool.GetConnections()).All(c => c.Connection != first), "the expired connection did not close");
         Assert.Equal(0, ErrorCode(await agent.Send("""{"jsonrpc":"2.0","id":9,"method":"echo"}""")));
         Assert.Equal(2, host.Upstream.AcceptedSockets);
+        Assert.Equal(PoolRecycleCounts.None with { Ttl = 1 }, (await pool.GetInfo()).Recycled);
     }
 }
