@@ -154,9 +154,15 @@ internal sealed partial class ClientSession
             }
             catch (AgentNotOpenException)
             {
-                // The agent was activated again elsewhere (its silo died) and lost its binding: bind it again and resend
-                // once; in session mode the session went with the old activation, and the client is told so.
-                LogAgentReopened(Info.SocketId, Info.AgentKey);
+                // The agent was activated again elsewhere (its silo stopped or died) and lost its binding: bind it again and
+                // resend once; in session mode the session went with the old activation, and the client is told so. A silo
+                // that stops moves all of its agents at once: one line per 10 s, the count in /metrics.
+                Interlocked.Increment(ref _metrics.AgentsRebound);
+                if (_repeated.Admit("agent activated again, bound again", LogLevel.Information))
+                {
+                    LogAgentReopened(Info.SocketId, Info.AgentKey);
+                }
+
                 if (await _agent.Rebind(OpenRequest, Observer!))
                 {
                     (answer, sequence) = await _agent.Forward(item.Message!);

@@ -74,6 +74,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         var (pool, poolHost) = await ChooseSplitPoolAsync(setup.Cluster, setup.Grains, setup.Active);
         var clients = await setup.ConnectAsync(_ => pool);
         Assert.All(await Task.WhenAll(clients.Select((c, i) => RoundTripAsync(c, agents[i], requests: 2))), a => Assert.Equal(2, a));
+        var moving = agents.Count(a => poolHost.Holds(new GrainId("agent", "load/" + a)));
 
         // Every client keeps one request in flight while the pool's silo stops gracefully.
         var (stopTook, sent, errors) = await UnderLoadAsync(clients, agents, poolHost.StopAsync);
@@ -84,6 +85,13 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         var recovered = await Task.WhenAll(clients.Select((c, i) => UntilAnsweredAsync(c, agents[i], afterStop))).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.All(recovered, r => Assert.True(r < TimeSpan.FromSeconds(3), $"answered again only {r} after the stop")); // at once, give or take a slow machine
         Assert.Empty(errors);
+
+        // The gateway bound each moved agent again: counted, and logged once per 10 s rather than once per agent.
+        var metrics = setup.Gateway.App.Services.GetRequiredService<Conduit.Gateway.Metrics.GatewayMetrics>();
+        Assert.True(moving >= 4, $"only {moving} agents lived on the stopped silo");
+        Assert.True(Volatile.Read(ref metrics.AgentsRebound) >= moving, $"{metrics.AgentsRebound} agents bound again, {moving} moved");
+        var lines = setup.Cluster.Log.Lines.Count(l => l.Contains("was activated again without its binding", StringComparison.Ordinal));
+        Assert.True(lines is >= 1 and <= 2, $"{lines} lines about agents bound again for {moving} moved agents");
     }
 
     [Fact]
@@ -253,6 +261,8 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         private TestWebSocketClient[] _clients = [];
 
         public TestCluster Cluster => cluster;
+
+        public ClusterGateway Gateway => gateway;
 
         public IGrainFactory Grains => cluster.Silos[0].GrainFactory;
 
