@@ -326,10 +326,12 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         _observer = null;
         _socketId = null;
         DelayDeactivation(TimeSpan.FromSeconds(-1));
-        if (_anonymous)
+        if (_anonymous || _dedup.IsEmpty)
         {
             // No socket can name this agent again, so its de-duplication window can never answer anything: it goes now,
             // not after its collection age (a client reconnecting without an id would otherwise leave one per socket).
+            // A named agent stays while its window holds answers for a client that reconnects with the same id, and not
+            // longer (PruneAsync).
             DeactivateOnIdle();
         }
 
@@ -505,6 +507,13 @@ internal sealed partial class AgentGrain : Grain, IAgentGrain
         {
             _pruneTimer?.Dispose();
             _pruneTimer = null;
+            if (_socketId is null)
+            {
+                // Closed, and nothing left to answer a reconnecting client with: it goes now rather than after its collection
+                // age (15 min by default), so that clients naming a new agent per connection leave an activation for the
+                // window (300 s), not for the collection age.
+                DeactivateOnIdle();
+            }
         }
 
         return Task.CompletedTask;

@@ -361,6 +361,36 @@ public sealed class AgentGrainTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClosedNamedAgent_StaysWhileItsWindowCanAnswerAReconnectingClient_GoesOnceItIsEmpty()
+    {
+        var clock = new FakeTimeProvider();
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["MinConnections"] = "1" }, clock);
+        var catalog = host.Silo.Services.GetRequiredService<Conduit.Runtime.Activations.SiloRuntime>().Catalog;
+        bool Active(string key) => catalog.Activations.Any(a => a.GrainId == new Conduit.Runtime.GrainId("agent", key));
+        var agent = host.Grains.GetGrain<IAgentGrain>("t1/reconnects");
+        await agent.Open(new AgentOpenRequest("main", "t1", "first"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}""");
+        await agent.Close("first");
+        var quiet = host.Grains.GetGrain<IAgentGrain>("t1/never-sent");
+        await quiet.Open(new AgentOpenRequest("main", "t1", "q"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        await quiet.Close("q");
+
+        // Four minutes later the client reconnects with the same agent id and repeats its request: answered from the window.
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(1));
+        Assert.True(Active("t1/reconnects"));
+        await agent.Open(new AgentOpenRequest("main", "t1", "second"), host.Grains.CreateObjectReference<IAgentObserver>(new RecordingObserver()));
+        Assert.Contains("result", await agent.Send("""{"jsonrpc":"2.0","id":1,"method":"echo"}"""));
+        Assert.Equal(1, host.Upstream.CountOf("echo"));
+        await agent.Close("second");
+
+        // Once the window is empty the agent goes, long before its collection age (15 min); one with nothing in its window
+        // went at its close.
+        await Eventually.TrueAsync(() => !Active("t1/never-sent"));
+        await clock.AdvanceInStepsAsync(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(() => !Active("t1/reconnects"), because: "the closed agent stayed with an empty window");
+    }
+
+    [Fact]
     public async Task SessionMode_UpstreamRequestToClient_ClientAnswerGoesUpstreamUnchanged()
     {
         await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?> { ["Mode"] = "session", ["MinConnections"] = "1", ["MaxConnections"] = "1" });
