@@ -48,7 +48,7 @@ internal sealed class GatewayMetrics
         meter.CreateObservableCounter("conduit.gateway.messages.rate_limited", () => Volatile.Read(ref RateLimited), description: "Messages refused with -32001 (tenant over its message budget).");
         meter.CreateObservableCounter("conduit.gateway.messages.invalid", ObserveInvalid, description: "Frames answered with -32700 or -32600, by kind.");
         meter.CreateObservableUpDownCounter("conduit.gateway.send_queue.messages", () => Volatile.Read(ref QueuedMessages), description: "Messages waiting in the send queues of all sockets.");
-        meter.CreateObservableCounter("conduit.gateway.agents.rebound", () => Volatile.Read(ref AgentsRebound), description: "Agents found activated again without their socket's binding (their silo stopped or died) and bound again.");
+        meter.CreateObservableCounter("conduit.gateway.agents.rebound", () => Volatile.Read(ref AgentsRebound), description: "Agents found activated again without their socket's binding (their silo stopped or died): bound again in request mode; in session mode the session is lost and the socket closed.");
         meter.CreateObservableCounter("conduit.gateway.slow_consumers", () => Volatile.Read(ref SlowConsumers), description: "Sockets closed with 1013 because their send queue was full.");
         _requestDuration = meter.CreateHistogram<double>("conduit.gateway.request.duration", unit: "s", description: "Time from a request's arrival to its answer.");
 
