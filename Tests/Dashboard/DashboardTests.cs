@@ -9,7 +9,8 @@ public sealed class DashboardTests : IAsyncLifetime
 {
     private GatewayTestHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await GatewayTestHost.StartAsync();
+    // Pool "up" rotates its connection every 2 requests, so that the page has recycled connections to show.
+    public async Task InitializeAsync() => _host = await GatewayTestHost.StartAsync(new() { ["Pools:up:MaxRequestsPerConnection"] = "2" });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -35,7 +36,9 @@ public sealed class DashboardTests : IAsyncLifetime
         var cells = Regex.Matches(poolRow.Groups[1].Value, "<td[^>]*>(?:<span[^>]*>)?([^<]*)").Select(m => m.Groups[1].Value).ToList();
         Assert.Equal("up", cells[0]);
         Assert.Equal("request", cells[2]);
-        Assert.True(long.Parse(cells[11]) >= 5, $"completed requests shown: {cells[11]}");
+        Assert.True(long.Parse(cells[12]) >= 5, $"completed requests shown: {cells[12]}");
+        Assert.True(long.Parse(cells[8]) >= 1, $"recycled connections shown: {cells[8]}");
+        Assert.Matches(new Regex("<td title=\"rotation [1-9][0-9]*, ttl 0, idle 0, unhealthy 0, sessionEnded 0, sessionReclaimed 0\">"), poolRow.Groups[1].Value);
         Assert.Contains("<tr data-key=\"big\">", dom);
         Assert.Contains("enterprise", dom);
     }
