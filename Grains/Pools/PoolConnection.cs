@@ -27,6 +27,19 @@ internal sealed class PoolConnection(string key, ConnectionReport initial)
     /// <summary>Whether the pool told it to drain (no new leases).</summary>
     public bool Draining { get; set; }
 
+    /// <summary>
+    /// Consecutive calls of the pool to open it that failed as calls (its grain could not be reached or activated, for
+    /// example while the grain directory is unavailable). Nobody else reconnects or reports on such a connection: the pool
+    /// calls <c>Open</c> again at each maintenance tick while this is above 0.
+    /// </summary>
+    public int OpenFailures { get; set; }
+
+    /// <summary>Whether the pool's call to open it is under way.</summary>
+    public bool OpenPending { get; set; }
+
+    /// <summary>It asked to be rotated (it reports that once), and the pool has not drained it yet.</summary>
+    public bool RotationDue { get; set; }
+
     /// <summary>Whether it may take new leases now.</summary>
     public bool Usable => !Draining && Last.State is ConnectionState.Ready or ConnectionState.Active or ConnectionState.Idle && Last.Health != ConnectionHealth.Unhealthy;
 }

@@ -114,25 +114,63 @@ internal sealed partial class PoolGrain
         while (_connections.ContainsKey(key));
 
         var initial = new ConnectionReport(key, ConnectionState.Initializing, ConnectionHealth.Healthy, LatencyTrend.Stable, 0, 0, 0, null, false);
-        _connections[key] = new PoolConnection(key, initial) { IdleSince = _time.GetUtcNow() };
-        _ = TrackAsync(OpenAsync(key), "open " + key);
+        var connection = new PoolConnection(key, initial) { IdleSince = _time.GetUtcNow() };
+        _connections[key] = connection;
+        Open(connection);
     }
 
-    private async Task OpenAsync(string key)
+    private void Open(PoolConnection connection)
     {
+        connection.OpenPending = true;
+        _ = TrackAsync(OpenAsync(connection), "open " + connection.Key);
+    }
+
+    private async Task OpenAsync(PoolConnection connection)
+    {
+        var key = connection.Key;
         ConnectionReport report;
         try
         {
             report = await GrainFactory.GetGrain<IConnectionGrain>(key).Open();
+            if (connection.OpenFailures > 0)
+            {
+                LogOpenedAfterFailures(_logger, _name, key, connection.OpenFailures);
+                connection.OpenFailures = 0;
+            }
         }
         catch (Exception e)
         {
-            LogOpenFailed(_logger, _name, key, e);
-            report = new ConnectionReport(key, ConnectionState.Failed, ConnectionHealth.Unhealthy, LatencyTrend.Stable, 0, 0, 0, false, false);
+            // The call failed, not the upstream (a connection grain reports that itself, and reconnects with backoff): its
+            // grain could not be reached or activated. Nobody reconnects or reports on it but this pool, which calls Open
+            // again at each maintenance tick (before 2026-11-25 it stayed Failed for good, counted as live, and a pool
+            // whose replacements failed during a Redis outage served nothing after Redis was back).
+            if (++connection.OpenFailures == 1)
+            {
+                LogOpenFailed(_logger, _name, key, _options.MaintenanceInterval, e);
+            }
+            else
+            {
+                LogOpenFailedAgain(_logger, _name, key, connection.OpenFailures, e.Message);
+            }
+
+            // Not a connect attempt: the pool's breaker is about its upstream, and opening it here would refuse every acquire
+            // while the connections that are open still serve.
+            report = new ConnectionReport(key, ConnectionState.Failed, ConnectionHealth.Unhealthy, LatencyTrend.Stable, 0, 0, 0, ConnectAttempt: null, RotationDue: false);
+        }
+        finally
+        {
+            connection.OpenPending = false;
         }
 
         await Report(report);
     }
+
+    /// <summary>
+    /// Whether the pool may drain a working connection for a routine reason (rotation, TTL, scale-down): not while it
+    /// cannot open connections (a call to open one failed), since the replacement would fail too and the pool would lose
+    /// a connection that serves. In a Redis outage, existing activations keep serving; so do the pool's connections.
+    /// </summary>
+    private bool MayRetireRoutinely => !_connections.Values.Any(c => c.OpenFailures > 0);
 
     private async Task MaintainAsync()
     {
@@ -165,14 +203,25 @@ internal sealed partial class PoolGrain
         _forecast.Observe(_leases.Count + _waiters.Count);
         var needed = _options.PreWarming ? _forecast.ConnectionsNeeded(CapacityPerConnection, _options.MinConnections, _options.MaxConnections) : _options.MinConnections;
         var live = _connections.Values.Count(c => !c.Draining);
+        var mayRetire = MayRetireRoutinely;
         foreach (var connection in _connections.Values.ToList())
         {
-            if (!connection.Usable)
+            if (connection is { OpenFailures: > 0, OpenPending: false, Draining: false })
+            {
+                Open(connection);
+            }
+
+            if (!connection.Usable || !mayRetire)
             {
                 continue;
             }
 
-            if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+            if (connection.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+            {
+                Recycle(connection, RecycleReason.Rotation, $"rotation after {connection.Last.Requests} requests (deferred)");
+                live--;
+            }
+            else if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
             {
                 Recycle(connection, RecycleReason.Ttl, "TTL reached");
                 live--;
@@ -227,8 +276,14 @@ internal sealed partial class PoolGrain
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: {Waiters} waiting; asked {Holder} to give lease {Lease} back when idle")]
     private static partial void LogYieldAsked(ILogger logger, string pool, string lease, string holder, int waiters);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: opening connection {Connection} failed")]
-    private static partial void LogOpenFailed(ILogger logger, string pool, string connection, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pool {Pool}: opening connection {Connection} failed; trying again every {Interval} (routine rotation, TTL and scale-down wait until it opens)")]
+    private static partial void LogOpenFailed(ILogger logger, string pool, string connection, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pool {Pool}: opening connection {Connection} failed again ({Failures} times): {Reason}")]
+    private static partial void LogOpenFailedAgain(ILogger logger, string pool, string connection, int failures, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pool {Pool}: connection {Connection} could be opened after {Failures} failed attempts")]
+    private static partial void LogOpenedAfterFailures(ILogger logger, string pool, string connection, int failures);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pool {Pool}: deactivated ({Reason}) with background work unfinished after {Wait}: {Unfinished}")]
     private static partial void LogBackgroundUnfinished(ILogger logger, string pool, DeactivationReasonCode reason, TimeSpan wait, string unfinished);

@@ -322,9 +322,10 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         {
             Recycle(connection, RecycleReason.Unhealthy, "unhealthy");
         }
-        else if (report.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+        else if ((connection.RotationDue |= report.RotationDue) && MayRetireRoutinely && (_options.Mode == PoolMode.Request || connection.Leases == 0))
         {
-            // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends).
+            // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends). One
+            // due while the pool cannot open connections waits for the maintenance that follows their opening.
             Recycle(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
         }
     }

@@ -256,6 +256,51 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
     /// Two silos with <see cref="PoolCount"/> request-mode pools, a stand-alone gateway, and <see cref="AgentsPerSilo"/>
     /// agent ids placed on each silo; the client sockets it connects are closed with it.
     /// </summary>
+    [Fact]
+    public async Task RedisOutage_PoolKeepsServingOnItsOpenConnections_AndOpensNewOnesOnceRedisIsBack()
+    {
+        // Connections rotate every 5 requests. During a Redis outage a replacement cannot be activated (the grain directory
+        // is unavailable): the pool must not retire the connection that still serves for a replacement that cannot come,
+        // and once Redis is back (empty) it must open what it could not, and rotate again.
+        await using var server = await RedisServer.StartNewAsync();
+        await using var upstream = await UpstreamServer.StartAsync();
+        var settings = PoolSettings(upstream.Url, more: [("MinConnections", "2"), ("MaxRequestsPerConnection", "5")]);
+        await using var cluster = await TestCluster.StartAsync(1, server, configure: ProductGrains, settings: settings);
+        var grains = cluster.Silos[0].GrainFactory;
+        var pool = grains.GetGrain<IPoolGrain>("p0");
+        Assert.True(await Retry.UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 2, TimeSpan.FromSeconds(10)));
+        var agent = grains.GetGrain<IAgentGrain>("load/outage");
+        await agent.Open(new AgentOpenRequest("p0", "load", "s"), grains.CreateObjectReference<IAgentObserver>(new Pools.RecordingObserver()));
+        var later = grains.GetGrain<IAgentGrain>("load/outage-later"); // holds no lease until its first request
+        await later.Open(new AgentOpenRequest("p0", "load", "l"), grains.CreateObjectReference<IAgentObserver>(new Pools.RecordingObserver()));
+        var id = 0;
+        async Task<string?> EchoAsync() => await agent.Send($$"""{"jsonrpc":"2.0","id":{{++id}},"method":"echo","params":[{{id}}]}""").WaitAsync(TimeSpan.FromSeconds(20));
+
+        await server.StopAsync();
+        var duringOutage = new List<string?>();
+        for (var i = 0; i < 30; i++)
+        {
+            duringOutage.Add(await EchoAsync());
+        }
+
+        Assert.All(duringOutage, answer => Assert.Contains("\"result\"", answer));
+        var info = await pool.GetInfo();
+        output.WriteLine($"during the outage: {info.UsableConnections} usable of {info.Connections}, recycled {info.Recycled}, upstream sockets {upstream.AcceptedSockets}");
+        Assert.True(info.UsableConnections >= 1, $"no usable connection left during the outage: {info}");
+
+        // Several maintenance ticks of failed opens later, an agent that needs a lease still gets one: those failures are
+        // the cluster's, not the upstream's, and do not open the pool's breaker (which would refuse every acquire).
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.Contains("\"result\"", await later.Send("""{"jsonrpc":"2.0","id":"later","method":"echo","params":[1]}""").WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal("Closed", (await pool.GetInfo()).Breaker);
+
+        await server.StartAsync(keepData: false);
+        var rotationsBefore = info.Recycled!.Rotation;
+        Assert.True(
+            await Retry.UntilAsync(async () => (await EchoAsync())!.Contains("\"result\"") && (await pool.GetInfo()) is { UsableConnections: 2 } after && after.Recycled!.Rotation > rotationsBefore, TimeSpan.FromSeconds(20)),
+            $"the pool did not recover after Redis came back: {await pool.GetInfo()}; the silo logged:{Environment.NewLine}{cluster.Log}");
+    }
+
     private sealed class LoadSetup(UpstreamServer upstream, TestCluster cluster, ClusterGateway gateway, IReadOnlyList<SiloAddress> active) : IAsyncDisposable
     {
         private TestWebSocketClient[] _clients = [];
