@@ -40,6 +40,12 @@ internal sealed class PoolConnection(string key, ConnectionReport initial)
     /// <summary>It asked to be rotated (it reports that once), and the pool has not drained it yet.</summary>
     public bool RotationDue { get; set; }
 
+    /// <summary>
+    /// Due for a routine drain (rotation, TTL), with its reason and the log's detail: it serves on until a replacement is
+    /// usable, then drains, so that no request waits for the replacement's handshake (make before break).
+    /// </summary>
+    public (RecycleReason Reason, string Detail)? Retirement { get; set; }
+
     /// <summary>Whether it may take new leases now.</summary>
     public bool Usable => !Draining && Last.State is ConnectionState.Ready or ConnectionState.Active or ConnectionState.Idle && Last.Health != ConnectionHealth.Unhealthy;
 }

@@ -64,6 +64,45 @@ internal sealed partial class PoolGrain
         _ = TrackAsync(DrainAsync(connection.Key), "drain " + connection.Key);
     }
 
+    /// <summary>
+    /// Drains <paramref name="connection"/> for a routine <paramref name="reason"/> once a replacement is usable
+    /// (<see cref="DrainRetired"/>): meanwhile it serves on, and <see cref="EnsureCapacity"/> no longer counts it as live.
+    /// </summary>
+    private void Retire(PoolConnection connection, RecycleReason reason, string detail)
+    {
+        if (!connection.Draining && connection.Retirement is null)
+        {
+            connection.Retirement = (reason, detail);
+        }
+    }
+
+    /// <summary>
+    /// Drains the connections due for retirement once their replacements are usable: nothing the pool opens is still
+    /// under way and a connection that is not retiring can serve. At <c>MaxConnections</c>, with no room for a
+    /// replacement, they drain at once.
+    /// </summary>
+    private void DrainRetired()
+    {
+        if (!_connections.Values.Any(c => c.Retirement is not null && !c.Draining))
+        {
+            return;
+        }
+
+        var replacing = _connections.Values.Any(c => c.Retirement is null && !c.Draining && c.Last.State == ConnectionState.Initializing);
+        var replaced = _connections.Values.Any(c => c.Retirement is null && c.Usable);
+        var noRoom = _connections.Count >= _options.MaxConnections;
+        if (replacing || !(replaced || noRoom))
+        {
+            return;
+        }
+
+        foreach (var connection in _connections.Values.Where(c => c.Retirement is not null && !c.Draining).ToList())
+        {
+            var (reason, detail) = connection.Retirement!.Value;
+            Recycle(connection, reason, detail);
+        }
+    }
+
     private async Task DrainAsync(string key)
     {
         await GrainFactory.GetGrain<IConnectionGrain>(key).Drain();
@@ -86,7 +125,7 @@ internal sealed partial class PoolGrain
             return;
         }
 
-        var live = _connections.Values.Count(c => !c.Draining);
+        var live = _connections.Values.Count(c => !c.Draining && c.Retirement is null);
         var needed = _options.PreWarming ? _forecast.ConnectionsNeeded(CapacityPerConnection, _options.MinConnections, _options.MaxConnections) : _options.MinConnections;
         var opening = _connections.Values.Count(c => c.Last.State == ConnectionState.Initializing);
         var demand = _leases.Count + _waiters.Count;
@@ -202,7 +241,7 @@ internal sealed partial class PoolGrain
 
         _forecast.Observe(_leases.Count + _waiters.Count);
         var needed = _options.PreWarming ? _forecast.ConnectionsNeeded(CapacityPerConnection, _options.MinConnections, _options.MaxConnections) : _options.MinConnections;
-        var live = _connections.Values.Count(c => !c.Draining);
+        var live = _connections.Values.Count(c => !c.Draining && c.Retirement is null);
         var mayRetire = MayRetireRoutinely;
         foreach (var connection in _connections.Values.ToList())
         {
@@ -211,19 +250,19 @@ internal sealed partial class PoolGrain
                 Open(connection);
             }
 
-            if (!connection.Usable || !mayRetire)
+            if (!connection.Usable || !mayRetire || connection.Retirement is not null)
             {
                 continue;
             }
 
             if (connection.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
             {
-                Recycle(connection, RecycleReason.Rotation, $"rotation after {connection.Last.Requests} requests (deferred)");
+                Retire(connection, RecycleReason.Rotation, $"rotation after {connection.Last.Requests} requests (deferred)");
                 live--;
             }
             else if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
             {
-                Recycle(connection, RecycleReason.Ttl, "TTL reached");
+                Retire(connection, RecycleReason.Ttl, "TTL reached");
                 live--;
             }
             else if (connection.Leases == 0 && connection.IdleSince + _options.IdleTimeout <= now && live > needed)
@@ -234,6 +273,7 @@ internal sealed partial class PoolGrain
         }
 
         EnsureCapacity();
+        DrainRetired();
         ServeWaiters();
     }
 

@@ -263,6 +263,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         Apply(connection, report);
         ServeWaiters();
         EnsureCapacity();
+        DrainRetired();
     }
 
     private void Apply(PoolConnection connection, ConnectionReport report)
@@ -326,7 +327,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         {
             // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends). One
             // due while the pool cannot open connections waits for the maintenance that follows their opening.
-            Recycle(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
+            Retire(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
         }
     }
 
@@ -339,7 +340,8 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         candidates.Clear();
         foreach (var connection in _connections.Values)
         {
-            if (connection.Usable && connection.Leases < capacity)
+            // A session must not start on a connection that drains once its replacement is up.
+            if (connection.Usable && connection.Leases < capacity && (connection.Retirement is null || _options.Mode == PoolMode.Request))
             {
                 open.Add(connection);
                 candidates.Add(new ConnectionCandidate(connection.Leases, capacity, connection.Last.Health, TimeSpan.FromMilliseconds(connection.Last.LatencyMs)));

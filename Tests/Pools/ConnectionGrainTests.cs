@@ -206,6 +206,33 @@ public sealed class ConnectionGrainTests
     }
 
     [Fact]
+    public async Task Rotation_ReplacementOpensBeforeTheOldConnectionDrains_NoRequestWaitsForAHandshake()
+    {
+        // An upstream whose handshake takes 600 ms (a remote one over TLS may take that). A connection rotates after 5
+        // requests: drained first and replaced after, every fifth request of a busy agent would wait for a handshake.
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "2", ["MaxRequestsPerConnection"] = "5", ["PreWarming"] = "false",
+        });
+        var pool = await host.UsablePoolAsync(1);
+        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromMilliseconds(600);
+        var agent = await OpenAgentAsync(host, "t/rotating");
+
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 60; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":{{i}},"method":"echo"}""")));
+            slowest = TimeSpan.FromTicks(Math.Max(slowest.Ticks, Stopwatch.GetElapsedTime(started).Ticks));
+            await Task.Delay(50); // a client that sends now and then: the replacement has time to open meanwhile
+        }
+
+        var rotations = (await pool.GetInfo()).Recycled!.Rotation;
+        Assert.True(rotations >= 2, $"only {rotations} rotations");
+        Assert.True(slowest < TimeSpan.FromMilliseconds(400), $"a request waited {slowest.TotalMilliseconds:F0} ms: for a replacement's handshake");
+    }
+
+    [Fact]
     public async Task RotationChurn_ManyBusyAgents_EveryRequestAnswered_NoneGetsARecyclingConnectionsError()
     {
         // Connections rotate after every other request while 100 agents keep sending: leases are revoked all the time,

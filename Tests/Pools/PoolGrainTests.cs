@@ -188,7 +188,9 @@ public sealed class PoolGrainTests
 
         var failures = replies.SelectMany(answers => answers.Where((answer, id) => answer != $$"""{"jsonrpc":"2.0","id":{{id}},"result":[{{id}}]}""")).ToList();
         Assert.True(failures.Count == 0, $"{failures.Count} of 4,000 requests failed, e.g. {failures.FirstOrDefault()}");
-        Assert.True(host.Upstream.AcceptedSockets >= 100, $"only {host.Upstream.AcceptedSockets} upstream sockets: the connections did not rotate");
+        // A connection due for rotation serves on until its replacement is open (make before break), so there are fewer
+        // rotations than 4,000 / 25, but many.
+        Assert.True(host.Upstream.AcceptedSockets >= 50, $"only {host.Upstream.AcceptedSockets} upstream sockets: the connections did not rotate");
     }
 
     [Fact]
