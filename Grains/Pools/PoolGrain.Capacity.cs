@@ -78,7 +78,7 @@ internal sealed partial class PoolGrain
 
     /// <summary>
     /// Drains the connections due for retirement once their replacements are usable: nothing the pool opens is still
-    /// under way and a connection that is not retiring can serve. At <c>MaxConnections</c>, with no room for a
+    /// under way, no call to open one has failed, and a connection that is not retiring can serve. At <c>MaxConnections</c>, with no room for a
     /// replacement, they drain at once.
     /// </summary>
     private void DrainRetired()
@@ -86,6 +86,11 @@ internal sealed partial class PoolGrain
         if (!_connections.Values.Any(c => c.Retirement is not null && !c.Draining))
         {
             return;
+        }
+
+        if (!MayRetireRoutinely)
+        {
+            return; // a replacement could not be opened: keep what serves until one can
         }
 
         var replacing = _connections.Values.Any(c => c.Retirement is null && !c.Draining && c.Last.State == ConnectionState.Initializing);

@@ -264,7 +264,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         // and once Redis is back (empty) it must open what it could not, and rotate again.
         await using var server = await RedisServer.StartNewAsync();
         await using var upstream = await UpstreamServer.StartAsync();
-        var settings = PoolSettings(upstream.Url, more: [("MinConnections", "2"), ("MaxRequestsPerConnection", "5")]);
+        var settings = PoolSettings(upstream.Url, more: [("MinConnections", "2"), ("MaxConnections", "3"), ("MaxRequestsPerConnection", "5")]);
         await using var cluster = await TestCluster.StartAsync(1, server, configure: ProductGrains, settings: settings);
         var grains = cluster.Silos[0].GrainFactory;
         var pool = grains.GetGrain<IPoolGrain>("p0");
@@ -286,7 +286,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         Assert.All(duringOutage, answer => Assert.Contains("\"result\"", answer));
         var info = await pool.GetInfo();
         output.WriteLine($"during the outage: {info.UsableConnections} usable of {info.Connections}, recycled {info.Recycled}, upstream sockets {upstream.AcceptedSockets}");
-        Assert.True(info.UsableConnections >= 1, $"no usable connection left during the outage: {info}");
+        Assert.True(info.UsableConnections == 2, $"a connection that served was given up during the outage: {info}; {string.Join("; ", await pool.GetConnections())}");
 
         // Several maintenance ticks of failed opens later, an agent that needs a lease still gets one: those failures are
         // the cluster's, not the upstream's, and do not open the pool's breaker (which would refuse every acquire).
@@ -297,7 +297,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         await server.StartAsync(keepData: false);
         var rotationsBefore = info.Recycled!.Rotation;
         Assert.True(
-            await Retry.UntilAsync(async () => (await EchoAsync())!.Contains("\"result\"") && (await pool.GetInfo()) is { UsableConnections: 2 } after && after.Recycled!.Rotation > rotationsBefore, TimeSpan.FromSeconds(20)),
+            await Retry.UntilAsync(async () => (await EchoAsync())!.Contains("\"result\"") && (await pool.GetInfo()) is { UsableConnections: >= 2 } after && after.Recycled!.Rotation > rotationsBefore, TimeSpan.FromSeconds(20)),
             $"the pool did not recover after Redis came back: {await pool.GetInfo()}; the silo logged:{Environment.NewLine}{cluster.Log}");
     }
 
