@@ -216,6 +216,13 @@ internal sealed partial class PoolGrain
     /// </summary>
     private bool MayRetireRoutinely => !_connections.Values.Any(c => c.OpenFailures > 0);
 
+    /// <summary>
+    /// Whether <paramref name="connection"/> could be retired for a routine reason: it serves now, is not retiring already,
+    /// and carries no session (a session lives on its connection, which is recycled when the session ends).
+    /// </summary>
+    private bool CanRetire(PoolConnection connection)
+        => connection.Usable && connection.Retirement is null && (_options.Mode == PoolMode.Request || connection.Leases == 0);
+
     private async Task MaintainAsync()
     {
         var now = _time.GetUtcNow();
@@ -255,17 +262,17 @@ internal sealed partial class PoolGrain
                 Open(connection);
             }
 
-            if (!connection.Usable || !mayRetire || connection.Retirement is not null)
+            if (!mayRetire || !CanRetire(connection))
             {
                 continue;
             }
 
-            if (connection.RotationDue && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+            if (connection.RotationDue)
             {
                 Retire(connection, RecycleReason.Rotation, $"rotation after {connection.Last.Requests} requests (deferred)");
                 live--;
             }
-            else if (connection.ExpiresAt <= now && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+            else if (connection.ExpiresAt <= now)
             {
                 Retire(connection, RecycleReason.Ttl, "TTL reached");
                 live--;

@@ -323,10 +323,9 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         {
             Recycle(connection, RecycleReason.Unhealthy, "unhealthy");
         }
-        else if ((connection.RotationDue |= report.RotationDue) && MayRetireRoutinely && (_options.Mode == PoolMode.Request || connection.Leases == 0))
+        else if ((connection.RotationDue |= report.RotationDue) && MayRetireRoutinely && CanRetire(connection))
         {
-            // A session lives on its connection: rotation does not cut it (the connection is recycled when it ends). One
-            // due while the pool cannot open connections waits for the maintenance that follows their opening.
+            // One due while the pool cannot open connections, or that carries a session, waits for a later maintenance.
             Retire(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
         }
     }
