@@ -55,8 +55,16 @@ internal sealed partial class PoolGrain
             return;
         }
 
-        _recycled[(int)reason]++;
-        _recycledCounts = null;
+        _recycled = reason switch
+        {
+            RecycleReason.Rotation => _recycled with { Rotation = _recycled.Rotation + 1 },
+            RecycleReason.Ttl => _recycled with { Ttl = _recycled.Ttl + 1 },
+            RecycleReason.Idle => _recycled with { Idle = _recycled.Idle + 1 },
+            RecycleReason.Unhealthy => _recycled with { Unhealthy = _recycled.Unhealthy + 1 },
+            RecycleReason.SessionEnded => _recycled with { SessionEnded = _recycled.SessionEnded + 1 },
+            RecycleReason.SessionReclaimed => _recycled with { SessionReclaimed = _recycled.SessionReclaimed + 1 },
+            _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+        };
         var level = reason is RecycleReason.Unhealthy or RecycleReason.SessionReclaimed ? LogLevel.Information : LogLevel.Debug;
         LogRecycling(_logger, level, _name, connection.Key, detail);
         connection.Draining = true;

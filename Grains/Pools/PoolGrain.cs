@@ -29,7 +29,6 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly Dictionary<Task, (string What, long Started)> _background = [];
     private readonly List<PoolConnection> _openScratch = [];
     private readonly List<ConnectionCandidate> _candidateScratch = [];
-    private readonly long[] _recycled = new long[Enum.GetValues<RecycleReason>().Length]; // by RecycleReason
     private string _name = string.Empty;
     private bool _configured;
     private PoolOptions _options = new();
@@ -39,7 +38,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private IGrainTimer? _timer;
     private int _nextNumber;
     private long _nextLease;
-    private PoolRecycleCounts? _recycledCounts; // what GetInfo hands out, until the next recycle
+    private PoolRecycleCounts _recycled = PoolRecycleCounts.None; // immutable: GetInfo hands it out as it is
     private string _leasePrefix = string.Empty; // "{pool}#{activation}.": lease ids of an earlier activation never match this one's
     private int _yieldsOutstanding;
 
@@ -96,14 +95,6 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         }
     }
 
-    private PoolRecycleCounts RecycledCounts() => new(
-        _recycled[(int)RecycleReason.Rotation],
-        _recycled[(int)RecycleReason.Ttl],
-        _recycled[(int)RecycleReason.Idle],
-        _recycled[(int)RecycleReason.Unhealthy],
-        _recycled[(int)RecycleReason.SessionEnded],
-        _recycled[(int)RecycleReason.SessionReclaimed]);
-
     /// <inheritdoc />
     public Task<PoolInfo> GetInfo()
     {
@@ -130,7 +121,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
             (long)_options.LeaseIdleRelease.TotalMilliseconds,
             _nextLease,
             _options.SubProtocol,
-            _recycledCounts ??= RecycledCounts()));
+            _recycled));
     }
 
     /// <inheritdoc />
