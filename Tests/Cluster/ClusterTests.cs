@@ -433,6 +433,8 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
     /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>
     private sealed class SlowRegistrations(IClusterStore inner) : IClusterStore
     {
+        public string Kind => inner.Kind;
+
         public async Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken)
         {
             var (table, directory) = await inner.OpenAsync(options, cancellationToken);

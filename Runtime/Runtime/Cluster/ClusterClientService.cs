@@ -21,14 +21,32 @@ internal sealed partial class ClusterClientService(
     RuntimeClient client,
     ObserverRegistry observers,
     TimeProvider time,
-    ILoggerFactory loggerFactory) : IHostedService
+    ILoggerFactory loggerFactory) : IHostedService, IClusterStatus
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ClusterClientService>();
     private readonly CancellationTokenSource _stopping = new();
     private MembershipAgent? _agent;
     private ClusterTransport? _transport;
     private MembershipView _staticView = MembershipView.Empty;
+    private IReadOnlyList<string> _staticUnreachable = []; // configured silos that the last probe could not reach
     private Task _probeLoop = Task.CompletedTask;
+
+    /// <inheritdoc />
+    public ClusterStatusReport GetStatus()
+    {
+        var o = options.Value;
+        if (_agent is { } agent)
+        {
+            return new ClusterStatusReport("redis", o.ClusterId, "client", null, agent.Store, agent.Members());
+        }
+
+        // A fixed list: the silos the last probe reached are active, the others unreachable. No table, no heartbeats.
+        var reached = Volatile.Read(ref _staticView).ActiveSilos
+            .Select(s => new ClusterMemberStatus(s.ToString(), nameof(SiloStatus.Active), null, null, null, s.Endpoint, null));
+        var unreachable = Volatile.Read(ref _staticUnreachable)
+            .Select(endpoint => new ClusterMemberStatus(endpoint, "Unreachable", null, null, null, endpoint, null));
+        return new ClusterStatusReport("static", o.ClusterId, "client", null, null, reached.Concat(unreachable).ToList());
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -125,6 +143,7 @@ internal sealed partial class ClusterClientService(
     private async Task ProbeSilosAsync()
     {
         var entries = new List<MembershipEntry>();
+        var unreachable = new List<string>();
         foreach (var endpoint in options.Value.Silos)
         {
             var colon = endpoint.LastIndexOf(':');
@@ -139,11 +158,13 @@ internal sealed partial class ClusterClientService(
             }
             catch (Exception e)
             {
+                unreachable.Add(endpoint);
                 LogConnectFailed(_logger, endpoint, e.Message);
             }
         }
 
         Volatile.Write(ref _staticView, new MembershipView(new MembershipSnapshot(entries, 0)));
+        Volatile.Write(ref _staticUnreachable, unreachable);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster client started; {Count} active silos known")]

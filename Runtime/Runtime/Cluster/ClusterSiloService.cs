@@ -27,7 +27,7 @@ internal sealed partial class ClusterSiloService(
     RuntimeClient client,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILoggerFactory loggerFactory) : IHostedService
+    ILoggerFactory loggerFactory) : IHostedService, IClusterStatus
 {
     private static readonly TimeSpan JoinRetryDelay = TimeSpan.FromMilliseconds(100);
     private static long _lastGeneration;
@@ -45,6 +45,21 @@ internal sealed partial class ClusterSiloService(
 
     /// <summary>The transport once started.</summary>
     public ClusterTransport? Transport => _transport;
+
+    /// <inheritdoc />
+    public ClusterStatusReport GetStatus()
+    {
+        // Before the start (or when it failed) there is no view yet: this silo alone, joining.
+        var agent = _agent;
+        var self = Address?.ToString();
+        return new ClusterStatusReport(
+            store.Kind,
+            options.Value.ClusterId,
+            "silo",
+            self,
+            agent?.Store ?? new ClusterStoreStatus(false, null, null),
+            agent?.Members() ?? [new ClusterMemberStatus(self ?? "(starting)", nameof(SiloStatus.Joining), Environment.MachineName, null, null, null, null)]);
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -6,6 +6,9 @@ namespace Conduit.Runtime.Cluster;
 /// <summary>Where a cluster keeps what its silos must agree on: the membership table and the grain directory.</summary>
 internal interface IClusterStore
 {
+    /// <summary>The store's kind, as <see cref="ClusterStatusReport.Mode"/> names it: <c>redis</c> or <c>in-memory</c>.</summary>
+    string Kind { get; }
+
     /// <summary>Opens (connects to) the store of the cluster <see cref="ClusterOptions.ClusterId"/>.</summary>
     Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken);
 }
@@ -13,6 +16,8 @@ internal interface IClusterStore
 /// <summary>Membership and directory in Redis.</summary>
 internal sealed class RedisClusterStore(RedisConnectionPool pool) : IClusterStore
 {
+    public string Kind => "redis";
+
     public async Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken)
     {
         var redis = await pool.GetAsync(options.RedisConnectionString, options.ClusterId, options.RedisOperationTimeout);
@@ -25,6 +30,8 @@ internal sealed class RedisClusterStore(RedisConnectionPool pool) : IClusterStor
 internal sealed class InMemoryClusterStore : IClusterStore
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (IMembershipTable, IGrainDirectory)> Clusters = new(StringComparer.Ordinal);
+
+    public string Kind => "in-memory";
 
     public Task<(IMembershipTable Table, IGrainDirectory Directory)> OpenAsync(ClusterOptions options, CancellationToken cancellationToken)
         => Task.FromResult(Clusters.GetOrAdd(options.ClusterId, static _ =>

@@ -3,6 +3,7 @@ using Conduit.Runtime.Messaging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Conduit.Runtime.Hosting;
@@ -47,7 +48,11 @@ public static class ClusterClientServiceCollectionExtensions
         services.TryAddSingleton<RedisConnectionPool>();
         services.TryAddSingleton<ClusterMessageRouter>();
         services.Replace(ServiceDescriptor.Singleton<IMessageRouter>(sp => sp.GetRequiredService<ClusterMessageRouter>()));
-        services.AddHostedService<ClusterClientService>();
+        services.TryAddSingleton<ClusterClientService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterClientService>());
+        services.TryAddSingleton<IClusterStatus>(sp => sp.GetRequiredService<ClusterClientService>());
+        services.AddMetrics();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClusterMetrics>());
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Conduit.Runtime.Activations;
+using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Messaging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,8 @@ public static class SiloHostingExtensions
         services.AddMetrics();
         services.AddHostedService<SiloLifecycleService>();
         services.AddHostedService<RuntimeMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClusterMetrics>());
+        services.TryAddSingleton<IClusterStatus>(sp => (IClusterStatus?)sp.GetService<ClusterSiloService>() ?? new SingleSiloStatus(sp.GetRequiredService<TimeProvider>()));
 
         var builder = new SiloBuilder(services, configuration);
         configure?.Invoke(builder);

@@ -30,6 +30,8 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private Task<bool>? _sharedRefresh;
     private SiloStatus _ownStatus = SiloStatus.Joining;
     private MembershipView _view = MembershipView.Empty;
+    private IReadOnlyDictionary<SiloAddress, long> _heartbeatSeenAt = new Dictionary<SiloAddress, long>(); // a copy of _observed's times, for GetStatus
+    private ClusterStoreStatus _store = new(false, null, null);
     private bool _lastReadFailed = true;
     private int _declaredDead;
     private long _ticks;
@@ -75,6 +77,31 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
 
     /// <summary>The latest view (never null; empty before the first successful read).</summary>
     public MembershipView View => Volatile.Read(ref _view);
+
+    /// <summary>The membership table as this agent last found it: whether its last read succeeded, and since when it fails.</summary>
+    public ClusterStoreStatus Store => Volatile.Read(ref _store);
+
+    /// <summary>
+    /// The view's rows for operators, active ones first: with how long ago, by this process's clock, each live silo's
+    /// heartbeat last changed.
+    /// </summary>
+    public IReadOnlyList<ClusterMemberStatus> Members()
+    {
+        var view = View;
+        var seenAt = Volatile.Read(ref _heartbeatSeenAt);
+        return view.Snapshot.Entries
+            .OrderBy(e => e.Status == SiloStatus.Active ? 0 : e.Status == SiloStatus.Dead ? 2 : 1)
+            .ThenBy(e => e.Silo.ToString(), StringComparer.Ordinal)
+            .Select(e => new ClusterMemberStatus(
+                e.Silo.ToString(),
+                e.Status.ToString(),
+                e.HostName,
+                e.StartTime,
+                e.Status != SiloStatus.Dead && e.Silo != _self && seenAt.TryGetValue(e.Silo, out var at) ? Math.Round(_time.GetElapsedTime(at).TotalSeconds, 1) : null,
+                e.GatewayEndpoint,
+                e.DeclaredDeadBy))
+            .ToList();
+    }
 
     /// <summary>How many heartbeat ticks have finished (tests wait on it instead of sleeping).</summary>
     public long CompletedTicks => Interlocked.Read(ref _completedTicks);
@@ -144,6 +171,12 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
                     LogTableUnavailable(_logger, e.Message);
                 }
 
+                var store = Store;
+                if (store.UnreachableSince is null)
+                {
+                    Volatile.Write(ref _store, store with { Reachable = false, UnreachableSince = _time.GetUtcNow() });
+                }
+
                 _lastReadFailed = true;
                 return false;
             }
@@ -166,6 +199,8 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
 
             view = new MembershipView(snapshot);
             Volatile.Write(ref _view, view);
+            Volatile.Write(ref _heartbeatSeenAt, _observed.ToDictionary(p => p.Key, p => p.Value.ObservedAt));
+            Volatile.Write(ref _store, new ClusterStoreStatus(true, _time.GetUtcNow(), null));
         }
         finally
         {
