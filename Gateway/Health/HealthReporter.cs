@@ -3,6 +3,7 @@ using Conduit.Gateway.Pools;
 using Conduit.Gateway.Sockets;
 using Conduit.Grains;
 using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,7 @@ internal sealed partial class HealthReporter(
     SessionRegistry sessions,
     IPoolHealthSource poolHealth,
     IGrainFactory grains,
+    IClusterStatus cluster,
     IOptions<GatewayOptions> options,
     ILogger<HealthReporter> logger)
 {
@@ -61,10 +63,13 @@ internal sealed partial class HealthReporter(
             maxQueued = Math.Max(maxQueued, session.QueuedMessages);
         }
 
+        // A cluster whose membership table (Redis) cannot be read serves the sockets it has, but cannot activate the
+        // agents of new ones: degraded. With no active silo at all nothing is served.
+        var clusterStatus = cluster.GetStatus();
         var o = options.Value;
-        var status = sessions.IsDraining || poolError is not null ? "unavailable"
+        var status = sessions.IsDraining || poolError is not null || clusterStatus.ActiveSilos == 0 ? "unavailable"
             : pools.Any(p => p.Status == "unavailable") ? "unavailable"
-            : pools.Any(p => p.Status != "healthy") ? "degraded"
+            : pools.Any(p => p.Status != "healthy") || clusterStatus.Store is { Reachable: false } ? "degraded"
             : "healthy";
         return new WebSocketHealthReport(
             status,
@@ -95,6 +100,12 @@ internal sealed partial class HealthReporter(
             new BreakerSection(
                 Open: pools.Count(p => p.Breaker != "Closed"),
                 PerPool: pools.ToDictionary(p => p.Pool, p => p.Breaker)),
+            new ClusterSection(
+                clusterStatus.Mode,
+                clusterStatus.ActiveSilos,
+                clusterStatus.Silos.Count,
+                clusterStatus.Store?.Reachable,
+                clusterStatus.Store?.UnreachableSince),
             pools,
             poolError);
     }

@@ -10,5 +10,6 @@ internal sealed record WebSocketHealthReport(
     QueuesSection Queues,
     RetriesSection Retries,
     BreakerSection Breaker,
+    ClusterSection Cluster,
     IReadOnlyList<PoolHealthView> Pools,
     string? PoolError);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Conduit.Gateway.Authentication;
+using Conduit.Gateway.Availability;
 using Conduit.Gateway.Dashboard;
 using Conduit.Gateway.Health;
 using Conduit.Gateway.Metrics;
@@ -7,10 +9,12 @@ using Conduit.Gateway.Sockets;
 using Conduit.Gateway.Usage;
 using Conduit.Grains;
 using Conduit.Runtime;
+using Conduit.Runtime.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Conduit.Gateway;
 
@@ -22,7 +26,7 @@ public static class GatewayEndpoints
 
     /// <summary>
     /// Maps <c>/ws/{pool}</c>, <c>/health/live</c>, <c>/health/ready</c>, <c>/health/websocket</c>, <c>/metrics</c>,
-    /// <c>/api/usage/tenants</c> and <c>/api/usage/pools</c> (the operator endpoints behind the admin key, or loopback
+    /// <c>/api/cluster</c>, <c>/api/usage/tenants</c> and <c>/api/usage/pools</c> (the operator endpoints behind the admin key, or loopback
     /// only without one: see <see cref="AdminAccess"/>). Needs <see cref="GatewayServiceCollectionExtensions.AddConduitGateway"/>.
     /// </summary>
     public static IEndpointRouteBuilder MapConduitGateway(this IEndpointRouteBuilder endpoints)
@@ -60,8 +64,21 @@ public static class GatewayEndpoints
 
             return Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
         }).RequireAdmin();
-        endpoints.MapGet("/api/usage/tenants", async (IGrainFactory grains) =>
-            Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage())).RequireAdmin();
+        endpoints.MapGet("/api/cluster", (IClusterStatus cluster) => Results.Json(cluster.GetStatus())).RequireAdmin();
+        endpoints.MapGet("/api/usage/tenants", async (IGrainFactory grains, IOptions<GatewayOptions> options, HttpContext context) =>
+        {
+            try
+            {
+                return Results.Json(await grains.GetGrain<IQuotaGrain>(QuotaGrainKeys.Global).GetUsage());
+            }
+            catch (Exception ex) when (ClusterFailures.IsUnavailable(ex))
+            {
+                // The quota grain is out of reach for now (its silo crashed and is not yet declared dead, or Redis is down
+                // and this gateway has not called it before): a state of the cluster, not an error of this endpoint.
+                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(options.Value.UnavailableRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return Results.Json(new { error = "the quota grain cannot be reached right now: " + ex.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }).RequireAdmin();
         endpoints.MapGet("/api/usage/pools", async (GatewayMetrics metrics, IPoolHealthSource poolHealth, CancellationToken ct) =>
         {
             IReadOnlyList<PoolHealthView> health;

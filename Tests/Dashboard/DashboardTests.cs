@@ -41,6 +41,12 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Matches(new Regex("<td title=\"rotation [1-9][0-9]*, ttl 0, idle 0, unhealthy 0, sessionEnded 0, sessionReclaimed 0\">"), poolRow.Groups[1].Value);
         Assert.Contains("<tr data-key=\"big\">", dom);
         Assert.Contains("enterprise", dom);
+
+        // The silos: this one, alone and in memory.
+        Assert.Contains("<div class=\"sub\" id=\"cluster-summary\">single (cluster default), 1 active of 1</div>", dom);
+        var siloRow = Regex.Match(dom, "<tr data-key=\"local\">(.*?)</tr>", RegexOptions.Singleline);
+        Assert.True(siloRow.Success, "no row for the silo in:\n" + dom);
+        Assert.Contains("<span class=\"badge Active\">Active</span>", siloRow.Groups[1].Value);
     }
 
     [Fact]

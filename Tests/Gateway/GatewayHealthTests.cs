@@ -50,6 +50,29 @@ public sealed class GatewayHealthTests : IAsyncLifetime
         Assert.Equal(0, body.GetProperty("queues").GetProperty("inFlight").GetInt64());
         Assert.Equal(0, body.GetProperty("retries").GetProperty("reconnecting").GetInt32());
         Assert.Equal("Closed", body.GetProperty("breaker").GetProperty("perPool").GetProperty("up").GetString());
+        var cluster = body.GetProperty("cluster");
+        Assert.Equal("single", cluster.GetProperty("mode").GetString());
+        Assert.Equal(1, cluster.GetProperty("activeSilos").GetInt32());
+        Assert.Equal(JsonValueKind.Null, cluster.GetProperty("storeReachable").ValueKind); // no membership table to reach
+    }
+
+    [Fact]
+    public async Task ApiCluster_OneSiloInMemory_ItselfActiveWithNoStore()
+    {
+        using var http = _host.CreateHttpClient();
+
+        var response = await http.GetAsync("/api/cluster");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("single", body.GetProperty("mode").GetString());
+        Assert.Equal("silo", body.GetProperty("role").GetString());
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("store").ValueKind);
+        var silo = Assert.Single(body.GetProperty("silos").EnumerateArray().ToList());
+        Assert.Equal("local", silo.GetProperty("silo").GetString());
+        Assert.Equal("Active", silo.GetProperty("status").GetString());
+        Assert.Equal(Environment.MachineName, silo.GetProperty("hostName").GetString());
+        Assert.Equal(1, body.GetProperty("activeSilos").GetInt32());
     }
 
     [Fact]

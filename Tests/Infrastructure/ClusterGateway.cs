@@ -40,8 +40,11 @@ public sealed class ClusterGateway : IAsyncDisposable
     /// <summary>http://127.0.0.1:port/</summary>
     public Uri BaseUri { get; }
 
-    /// <summary>Starts a gateway for <paramref name="cluster"/>; <paramref name="settings"/> adds configuration (e.g. <c>Gateway:*</c>).</summary>
-    public static async Task<ClusterGateway> StartAsync(TestCluster cluster, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Starts a gateway for <paramref name="cluster"/>; <paramref name="settings"/> adds configuration (e.g. <c>Gateway:*</c>);
+    /// with <paramref name="staticSilos"/> it finds silos at those endpoints only, not through Redis.
+    /// </summary>
+    public static async Task<ClusterGateway> StartAsync(TestCluster cluster, IReadOnlyDictionary<string, string?>? settings = null, IEnumerable<string>? staticSilos = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
@@ -53,7 +56,7 @@ public sealed class ClusterGateway : IAsyncDisposable
             ["Tenants:load:ApiKeyHashes:0"] = ApiKeyHash.ComputeHex(Key),
         });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
-        builder.Services.AddClusterClient(o => cluster.ConfigureClient(o));
+        builder.Services.AddClusterClient(o => cluster.ConfigureClient(o, staticSilos));
         builder.Services.AddConduitGateway(builder.Configuration);
         var app = builder.Build();
         app.MapConduitGateway();
