@@ -34,6 +34,8 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
 
         Assert.All(results, r => Assert.Equal(1, r));
         Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0, $"silo {s.Address} got no grains"));
+        // No ListenAddress set and a loopback address advertised: the silos take calls from this machine only.
+        Assert.All(cluster.Silos, s => Assert.Equal(System.Net.IPAddress.Loopback, s.Service.ListenEndPoint!.Address));
         Assert.All(keys, k => Assert.Equal(1, cluster.CountActivations(Counter(k))));
 
         var state = client.GetGrain<IStateGrain>("moving");

@@ -20,7 +20,6 @@ public sealed class InMemoryClusteringTests
             .UseInMemoryClustering(o =>
             {
                 o.ClusterId = clusterId;
-                o.ListenAddress = "127.0.0.1";
                 o.SiloPort = 0;
                 o.HeartbeatInterval = TestCluster.Heartbeat;
                 o.DeathTimeout = TestCluster.DeathTimeout;

@@ -109,7 +109,6 @@ public sealed class TestCluster : IAsyncDisposable
                 .UseRedisClustering(Redis.ConnectionString, o =>
                 {
                     o.ClusterId = ClusterId;
-                    o.ListenAddress = "127.0.0.1";
                     o.SiloPort = 0;
                     o.HeartbeatInterval = Heartbeat;
                     o.DeathTimeout = DeathTimeout;

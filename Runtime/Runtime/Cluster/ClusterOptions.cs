@@ -9,11 +9,23 @@ public sealed class ClusterOptions
     /// <summary>StackExchange.Redis connection string of the membership table and directory. Default "127.0.0.1:6379".</summary>
     public string RedisConnectionString { get; set; } = "127.0.0.1:6379";
 
-    /// <summary>Address the silo listens on for silos and clients. Default "0.0.0.0".</summary>
-    public string ListenAddress { get; set; } = "0.0.0.0";
+    /// <summary>
+    /// Address the silo listens on for silos and clients. Default (unset): <see cref="AdvertisedHost"/> itself while that is
+    /// a loopback address (<c>localhost</c>: 127.0.0.1), so that a cluster on one machine takes no calls from the network;
+    /// "0.0.0.0" (every interface) once it advertises another address. The silo port trusts whoever connects (no
+    /// authentication, no encryption, as Orleans without TLS): keep it on a private network (docs/cluster.md).
+    /// </summary>
+    public string? ListenAddress { get; set; }
 
     /// <summary>Host other silos and clients use to reach this silo (written to the membership table). Default "127.0.0.1".</summary>
     public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>The address the silo listens on: <see cref="ListenAddress"/>, or its default (described there).</summary>
+    public string EffectiveListenAddress
+        => ListenAddress
+            ?? (string.Equals(AdvertisedHost, "localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1"
+                : System.Net.IPAddress.TryParse(AdvertisedHost, out var advertised) && System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString()
+                : "0.0.0.0");
 
     /// <summary>TCP port for silos and clients; 0 takes a free port. Default 11111.</summary>
     public int SiloPort { get; set; } = 11111;
@@ -53,7 +65,7 @@ public sealed class ClusterOptions
             errors.Add($"Cluster:RedisConnectionString must be set (was '{RedisConnectionString}').");
         }
 
-        if (!System.Net.IPAddress.TryParse(ListenAddress, out _))
+        if (ListenAddress is not null && !System.Net.IPAddress.TryParse(ListenAddress, out _))
         {
             errors.Add($"Cluster:ListenAddress must be an IP address (was '{ListenAddress}').");
         }

@@ -40,6 +40,9 @@ internal sealed partial class ClusterSiloService(
     /// <summary>This silo's address once started.</summary>
     public SiloAddress? Address { get; private set; }
 
+    /// <summary>Where the silo listens for silos and clients, once started.</summary>
+    public IPEndPoint? ListenEndPoint { get; private set; }
+
     /// <summary>The membership agent once started.</summary>
     public MembershipAgent? Membership => _agent;
 
@@ -73,7 +76,8 @@ internal sealed partial class ClusterSiloService(
         var (table, directory) = await store.OpenAsync(o, cancellationToken);
         var codec = new MessageCodec(CreateSerializerOptions(client));
         _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>());
-        var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.ListenAddress), o.SiloPort));
+        var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.EffectiveListenAddress), o.SiloPort));
+        ListenEndPoint = endPoint;
         Address = new SiloAddress(o.AdvertisedHost, endPoint.Port, NextGeneration());
         _transport.LocalSilo = Address;
         _transport.LocalName = "silo:" + Address;
