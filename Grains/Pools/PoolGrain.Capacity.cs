@@ -86,8 +86,10 @@ internal sealed partial class PoolGrain
 
     /// <summary>
     /// Drains the connections due for retirement once their replacements are usable: nothing the pool opens is still
-    /// under way, no call to open one has failed, and a connection that is not retiring can serve. At <c>MaxConnections</c>, with no room for a
-    /// replacement, they drain at once.
+    /// under way, no call to open one has failed, and a connection that is not retiring can serve. At <c>MaxConnections</c>,
+    /// with no room for a replacement, they drain at once, unless a connection is draining already: its close makes the
+    /// room, and they serve on until the replacement opened there is usable. (Before, a connection that came due while the
+    /// previous one was still draining its last requests was drained at once, and its agents waited for a handshake.)
     /// </summary>
     private void DrainRetired()
     {
@@ -103,7 +105,7 @@ internal sealed partial class PoolGrain
 
         var replacing = _connections.Values.Any(c => c.Retirement is null && !c.Draining && c.Last.State == ConnectionState.Initializing);
         var replaced = _connections.Values.Any(c => c.Retirement is null && c.Usable);
-        var noRoom = _connections.Count >= _options.MaxConnections;
+        var noRoom = _connections.Count >= _options.MaxConnections && !_connections.Values.Any(c => c.Draining);
         if (replacing || !(replaced || noRoom))
         {
             return;

@@ -233,6 +233,47 @@ public sealed class ConnectionGrainTests
     }
 
     [Fact]
+    public async Task Rotation_DueWhileThePreviousConnectionStillDrains_ServesOnUntilItsReplacementIsUp()
+    {
+        // MaxConnections 2: a connection that comes due while the one before it is still draining a long request has no
+        // room for a replacement yet. It must serve on until that drain ends and a replacement is open, not drain at once
+        // and leave its agents waiting for the drain and a handshake (seen once as a 556 ms wait in the test above).
+        await using var host = await PoolTestHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MinConnections"] = "1", ["MaxConnections"] = "2", ["MaxRequestsPerConnection"] = "5", ["PreWarming"] = "false",
+        });
+        var pool = await host.UsablePoolAsync(1);
+        var slow = await OpenAgentAsync(host, "t/slow");
+        var agent = await OpenAgentAsync(host, "t/busy");
+
+        // The first connection takes a 3 s request and four more: due, replaced, and draining while the long one runs.
+        var sleeping = slow.Send("""{"jsonrpc":"2.0","id":"long","method":"sleep","params":{"ms":3000}}""");
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":"first{{i}}","method":"echo"}""")));
+        }
+
+        await UntilAsync(
+            async () => (await pool.GetInfo()).Recycled!.Rotation == 1 && (await pool.GetConnections()).Count == 2,
+            "the first connection should drain beside its replacement");
+
+        // The second connection comes due (5 requests) while the first still drains; handshakes now take 600 ms.
+        host.Upstream.Faults.HandshakeDelay = TimeSpan.FromMilliseconds(600);
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 15; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            Assert.Equal(0, ErrorCode(await agent.Send($$"""{"jsonrpc":"2.0","id":"second{{i}}","method":"echo"}""")));
+            slowest = TimeSpan.FromTicks(Math.Max(slowest.Ticks, Stopwatch.GetElapsedTime(started).Ticks));
+            await Task.Delay(50);
+        }
+
+        Assert.True(slowest < TimeSpan.FromMilliseconds(400), $"a request waited {slowest.TotalMilliseconds:F0} ms for a drain and a handshake");
+        Assert.Equal(0, ErrorCode(await sleeping)); // the drain never cut the long request
+        await UntilAsync(async () => (await pool.GetInfo()).Recycled!.Rotation >= 2, "the second connection should drain once its replacement is up");
+    }
+
+    [Fact]
     public async Task RotationChurn_ManyBusyAgents_EveryRequestAnswered_NoneGetsARecyclingConnectionsError()
     {
         // Connections rotate after every other request while 100 agents keep sending: leases are revoked all the time,
