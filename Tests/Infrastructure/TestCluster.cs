@@ -126,13 +126,20 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Starts a cluster client (a gateway process) that finds silos through Redis, or through the given endpoints only.</summary>
-    public async Task<IGrainFactory> StartClientAsync(IEnumerable<string>? staticSilos = null)
+    /// <summary>
+    /// Starts a cluster client (a gateway process) that finds silos through Redis, or through the given endpoints only;
+    /// <paramref name="tune"/> changes its options last (a cluster key, say).
+    /// </summary>
+    public async Task<IGrainFactory> StartClientAsync(IEnumerable<string>? staticSilos = null, Action<ClusterClientOptions>? tune = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddProvider(Log);
-        builder.Services.AddClusterClient(o => ConfigureClient(o, staticSilos));
+        builder.Services.AddClusterClient(o =>
+        {
+            ConfigureClient(o, staticSilos);
+            tune?.Invoke(o);
+        });
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(15));
         _clients.Add(host);

@@ -27,6 +27,9 @@ public sealed class ClusterClientOptions
     /// <summary>Longest wait for one Redis operation. Default 5 s.</summary>
     public TimeSpan RedisOperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The cluster's shared key (<see cref="ClusterOptions.ClusterKey"/>), or null for none. Default null.</summary>
+    public string? ClusterKey { get; set; }
+
     /// <summary>Largest frame. Default 16 MiB.</summary>
     public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
 
@@ -59,6 +62,11 @@ public sealed class ClusterClientOptions
             {
                 errors.Add($"ClusterClient:{name} must be positive (was {value}).");
             }
+        }
+
+        if (ClusterKey is { Length: < Transport.ClusterKeyProof.MinKeyLength } shortKey)
+        {
+            errors.Add($"ClusterClient:ClusterKey must be at least {Transport.ClusterKeyProof.MinKeyLength} characters (was {shortKey.Length}).");
         }
 
         if (MaxFrameSize < 1024)

@@ -58,7 +58,7 @@ internal sealed partial class ClusterClientService(
         }
 
         _transport = new ClusterTransport(new MessageCodec(ClusterSiloService.CreateSerializerOptions(client)), "client:" + observers.RuntimeId,
-            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>());
+            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), o.ClusterKey);
         IGrainDirectory? directory = null;
         Func<MembershipView> view;
         if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))

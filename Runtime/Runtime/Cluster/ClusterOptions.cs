@@ -48,6 +48,14 @@ public sealed class ClusterOptions
     /// <summary>Dead rows older than this are deleted from the membership table. Default 1 h.</summary>
     public TimeSpan DefunctRowAge { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// A secret shared by every silo and client of the cluster (at least 16 characters), or null (the default) for none.
+    /// With it, a connection to the silo port must prove it knows the key before anything it sends is decoded, and the
+    /// silo proves it back (HMAC-SHA256 over fresh nonces: the key never crosses the network). Traffic is still not
+    /// encrypted (docs/cluster.md, "Trust").
+    /// </summary>
+    public string? ClusterKey { get; set; }
+
     /// <summary>Place new activations of calls made on this silo here instead of by hash (Orleans' PreferLocalPlacement). Default false.</summary>
     public bool PreferLocalPlacement { get; set; }
 
@@ -63,6 +71,11 @@ public sealed class ClusterOptions
         if (string.IsNullOrWhiteSpace(RedisConnectionString))
         {
             errors.Add($"Cluster:RedisConnectionString must be set (was '{RedisConnectionString}').");
+        }
+
+        if (ClusterKey is { Length: < Transport.ClusterKeyProof.MinKeyLength } shortKey)
+        {
+            errors.Add($"Cluster:ClusterKey must be at least {Transport.ClusterKeyProof.MinKeyLength} characters (was {shortKey.Length}).");
         }
 
         if (ListenAddress is not null && !System.Net.IPAddress.TryParse(ListenAddress, out _))

@@ -15,8 +15,8 @@ public static class ClusterClientServiceCollectionExtensions
     /// Provides <see cref="IGrainFactory"/> whose calls go to the silos of a cluster, found through the Redis
     /// membership table or a configured silo list; observers created with it are called back over the
     /// client's own connections. Options come from the "ClusterClient" section of <paramref name="configuration"/>
-    /// (ClusterId, RedisConnectionString, Silos, ...), falling back on "Cluster:ClusterId" and
-    /// "Cluster:RedisConnectionString", the settings the silos use. Do not combine with a silo in the same services.
+    /// (ClusterId, RedisConnectionString, Silos, ClusterKey, ...), falling back on "Cluster:ClusterId",
+    /// "Cluster:RedisConnectionString" and "Cluster:ClusterKey", the settings the silos use. Do not combine with a silo in the same services.
     /// </summary>
     public static IServiceCollection AddClusterClient(this IServiceCollection services, IConfiguration configuration)
     {
@@ -34,6 +34,8 @@ public static class ClusterClientServiceCollectionExtensions
             {
                 o.RedisConnectionString = configuration["Cluster:RedisConnectionString"] ?? "127.0.0.1:6379";
             }
+
+            o.ClusterKey ??= configuration["Cluster:ClusterKey"];
         });
     }
 

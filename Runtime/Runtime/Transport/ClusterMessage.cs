@@ -44,6 +44,13 @@ internal sealed class ClusterMessage
     /// <summary>Receiving side only: why the message could not be fully decoded (unknown method, bad argument), or null.</summary>
     public string? DecodeError { get; init; }
 
-    /// <summary>Moved: the owner ("host:port@gen") or null; Hello/HelloAck: the sender's silo address or client id.</summary>
+    /// <summary>Moved: the owner ("host:port@gen") or null; Hello/HelloAck: the sender's silo address or client id; Challenge: the nonce.</summary>
     public string? Address { get; init; }
+
+    /// <summary>Hello/HelloAck: the proof of the cluster key (<see cref="ClusterKeyProof"/>), or null without a key. On the wire as the target.</summary>
+    public string? Proof
+    {
+        get => Target;
+        init => Target = value;
+    }
 }

@@ -9,9 +9,11 @@ namespace Conduit.Runtime.Transport;
 /// <summary>
 /// The connections of one silo or client: one outgoing connection per remote silo (keyed by address,
 /// generation included, so a restarted silo is a new connection), the connections accepted from other
-/// silos and from clients, and the requests waiting for a response on any of them. The first frame of
-/// a connection is a Hello naming the caller; the accepting silo answers with its own address, so a
-/// caller never talks to a new generation on an old address by mistake.
+/// silos and from clients, and the requests waiting for a response on any of them. A connection starts
+/// with a handshake: the accepting silo sends a Challenge (a fresh nonce), the caller a Hello naming
+/// itself, and the silo a HelloAck with its own address, so a caller never talks to a new generation on
+/// an old address by mistake. With a cluster key both proofs of it ride on Hello and HelloAck
+/// (<see cref="ClusterKeyProof"/>), and nothing a peer sends before its Hello proved the key is decoded.
 /// </summary>
 internal sealed partial class ClusterTransport : IAsyncDisposable
 {
@@ -25,7 +27,14 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan ConnectionRetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a refused connection stays open after its refusal was sent, so that the peer can read why.</summary>
+    private static readonly TimeSpan RefusalLinger = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Refused connections are logged at most once per this period (a scanner must not flood the log).</summary>
+    private static readonly TimeSpan RefusalLogPeriod = TimeSpan.FromSeconds(10);
+
     private readonly MessageCodec _codec;
+    private readonly ClusterKeyProof? _keyProof;
     private string _localName;
     private readonly int _maxFrameSize;
     private readonly TimeSpan _connectTimeout;
@@ -40,6 +49,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private readonly ITimer _sweeper;
     private FrameListener? _listener;
     private long _nextId;
+    private readonly object _refusalGate = new();
+    private long _refusalsLoggedAt = long.MinValue;
+    private int _refusalsNotLogged;
     private volatile bool _disposed;
 
     /// <param name="codec">Encodes and decodes messages.</param>
@@ -49,9 +61,11 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <param name="pendingLifetime">After this, a request's entry is dropped (its caller has timed out by then).</param>
     /// <param name="time">Clock.</param>
     /// <param name="logger">Logger.</param>
-    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger)
+    /// <param name="clusterKey">The cluster's shared key, or null for none (<see cref="Cluster.ClusterOptions.ClusterKey"/>).</param>
+    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, string? clusterKey = null)
     {
         _codec = codec;
+        _keyProof = clusterKey is null ? null : new ClusterKeyProof(clusterKey);
         _localName = localName;
         _maxFrameSize = maxFrameSize;
         _connectTimeout = connectTimeout;
@@ -231,11 +245,23 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         var peer = new Peer(this, connection);
         connection.Tag = peer;
         connection.Start(OnFrame, OnClosed);
-        connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Hello, Address = _localName }));
         try
         {
-            await peer.Ready.Task.WaitAsync(_connectTimeout);
+            var started = _time.GetTimestamp();
+            var challenge = await peer.Challenge.Task.WaitAsync(_connectTimeout);
+            peer.Nonce = ClusterKeyProof.NewNonce();
+            peer.ChallengeNonce = challenge;
+            connection.TrySend(_codec.Encode(new ClusterMessage
+            {
+                Kind = MessageKind.Hello, Address = _localName, Proof = _keyProof?.ForHello(challenge, peer.Nonce, _localName),
+            }));
+            await peer.Ready.Task.WaitAsync(_connectTimeout - _time.GetElapsedTime(started) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
             return connection;
+        }
+        catch (TimeoutException) when (!peer.Challenge.Task.IsCompleted)
+        {
+            await connection.DisposeAsync();
+            throw new SiloUnavailableException($"{host}:{port} accepted the connection but sent no challenge within {_connectTimeout}: is it a silo of this version?");
         }
         catch
         {
@@ -252,19 +278,44 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
             return;
         }
 
-        connection.Tag = new Peer(this, connection);
+        var peer = new Peer(this, connection) { Accepted = true, ChallengeNonce = ClusterKeyProof.NewNonce() };
+        connection.Tag = peer;
         _accepted[connection] = 0;
         connection.Start(OnFrame, OnClosed);
+        connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Challenge, Address = peer.ChallengeNonce }));
     }
 
     private void OnFrame(FrameConnection connection, in ReadOnlySequence<byte> payload)
     {
-        var message = _codec.Decode(payload, id => _pending.TryGetValue(id, out var p) ? p.ResultType : null);
         var peer = (Peer)connection.Tag!;
+        if (!peer.Authenticated)
+        {
+            // Before the handshake is done only its own frames count: nothing else from a peer that has not proven itself is
+            // even decoded (its arguments would be deserialized into the silo's types).
+            if (peer.Refused)
+            {
+                return;
+            }
+
+            var kind = payload.Length >= 2 ? (MessageKind)payload.Slice(1, 1).FirstSpan[0] : 0;
+            if (kind is not (MessageKind.Challenge or MessageKind.Hello or MessageKind.HelloAck or MessageKind.Fault))
+            {
+                Refuse(connection, peer, $"it sent a {kind} frame before its handshake");
+                return;
+            }
+        }
+
+        var message = _codec.Decode(payload, id => _pending.TryGetValue(id, out var p) ? p.ResultType : null);
         switch (message.Kind)
         {
             case MessageKind.Request or MessageKind.OneWay:
                 RequestReceived?.Invoke(message, connection);
+                break;
+            case MessageKind.Fault when !peer.Authenticated:
+                // The silo refused the handshake and said why.
+                var refused = new SiloUnavailableException($"{connection.RemoteEndPoint} refused the connection: {message.ErrorMessage}");
+                peer.Challenge.TrySetException(refused);
+                peer.Ready.TrySetException(refused);
                 break;
             case MessageKind.Response or MessageKind.Fault or MessageKind.Moved:
                 if (_pending.TryRemove(message.Id, out var pending))
@@ -273,26 +324,106 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
                 }
 
                 break;
+            case MessageKind.Challenge when !peer.Accepted:
+                peer.Challenge.TrySetResult(message.Address ?? string.Empty);
+                break;
             case MessageKind.Hello:
+                OnHello(connection, peer, message);
+                break;
+            case MessageKind.HelloAck when !peer.Accepted && !peer.Authenticated && peer.Nonce is not null:
                 peer.Name = message.Address ?? "?";
-                if (peer.Name.StartsWith("client:", StringComparison.Ordinal))
+                if (_keyProof is not null && !_keyProof.VerifyAck(message.Proof, peer.Nonce!, peer.ChallengeNonce!, peer.Name))
                 {
-                    _clients[peer.Name["client:".Length..]] = connection;
+                    peer.Ready.TrySetException(new SiloUnavailableException(
+                        $"{peer.Name} at {connection.RemoteEndPoint} did not prove the cluster key: is Cluster:ClusterKey the same on every silo and client?"));
+                    throw new InvalidDataException("The silo did not prove the cluster key."); // closes the connection
                 }
 
-                connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.HelloAck, Address = LocalSilo?.ToString() ?? _localName }));
-                break;
-            case MessageKind.HelloAck:
-                peer.Name = message.Address ?? "?";
+                peer.Authenticated = true;
                 peer.Ready.TrySetResult();
                 break;
+        }
+    }
+
+    private void OnHello(FrameConnection connection, Peer peer, ClusterMessage hello)
+    {
+        var name = hello.Address ?? "?";
+        if (!peer.Accepted || peer.Authenticated || peer.ChallengeNonce is null)
+        {
+            Refuse(connection, peer, "it sent a second Hello, or a Hello on a connection this process opened");
+            return;
+        }
+
+        var nonce = string.Empty;
+        if (_keyProof is not null && !_keyProof.VerifyHello(hello.Proof, peer.ChallengeNonce, name, out nonce))
+        {
+            Refuse(connection, peer, hello.Proof is null
+                ? $"{name} sent no proof of the cluster key, which this silo requires (set Cluster:ClusterKey, or ClusterClient:ClusterKey on a gateway, as on the silos)"
+                : $"{name} did not prove the cluster key (is Cluster:ClusterKey the same on every silo and client?)");
+            return;
+        }
+
+        peer.Name = name;
+        peer.Authenticated = true;
+        if (peer.Name.StartsWith("client:", StringComparison.Ordinal))
+        {
+            _clients[peer.Name["client:".Length..]] = connection;
+        }
+
+        var self = LocalSilo?.ToString() ?? _localName;
+        connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.HelloAck, Address = self, Proof = _keyProof?.ForAck(nonce, peer.ChallengeNonce, self) }));
+    }
+
+    /// <summary>
+    /// Refuses a connection whose peer did not pass the handshake: tells it why (a Fault before the handshake, which the
+    /// peer reports), ignores whatever else it sends, and closes it shortly after.
+    /// </summary>
+    private void Refuse(FrameConnection connection, Peer peer, string reason)
+    {
+        peer.Refused = true;
+        LogRefusalRateLimited(connection.RemoteEndPoint, reason);
+        connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Fault, ErrorType = typeof(SiloUnavailableException).FullName, ErrorMessage = reason }));
+        _ = CloseAfterAsync(connection, RefusalLinger);
+    }
+
+    private async Task CloseAfterAsync(FrameConnection connection, TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time);
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private void LogRefusalRateLimited(string remote, string reason)
+    {
+        lock (_refusalGate)
+        {
+            var now = _time.GetTimestamp();
+            if (_refusalsLoggedAt != long.MinValue && _time.GetElapsedTime(_refusalsLoggedAt, now) < RefusalLogPeriod)
+            {
+                _refusalsNotLogged++;
+                return;
+            }
+
+            LogRefused(_logger, remote, reason, _refusalsNotLogged);
+            _refusalsLoggedAt = now;
+            _refusalsNotLogged = 0;
         }
     }
 
     private void OnClosed(FrameConnection connection, Exception? error)
     {
         var peer = (Peer?)connection.Tag;
-        peer?.Ready.TrySetException(new SiloUnavailableException($"The connection to {connection.RemoteEndPoint} closed during its handshake.", error));
+        var closed = new SiloUnavailableException($"The connection to {connection.RemoteEndPoint} closed during its handshake.", error);
+        if (peer is { Accepted: false })
+        {
+            peer.Challenge.TrySetException(closed);
+            peer.Ready.TrySetException(closed);
+        }
         if (peer?.Name.StartsWith("client:", StringComparison.Ordinal) == true)
         {
             _clients.TryRemove(new KeyValuePair<string, FrameConnection>(peer.Name["client:".Length..], connection));
@@ -337,6 +468,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection to the silo port from {Remote}: {Reason} ({Earlier} more refused since the last of these lines)")]
+    private static partial void LogRefused(ILogger logger, string remote, string reason, int earlier);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Peer} closed: {Reason}")]
     private static partial void LogConnectionClosed(ILogger logger, string peer, string reason);
 
@@ -348,6 +482,24 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         public string Name { get; set; } = connection.RemoteEndPoint;
 
         public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Whether this process accepted the connection (it sends the challenge) rather than opened it.</summary>
+        public bool Accepted { get; init; }
+
+        /// <summary>Connecting side: the accepting silo's challenge, when it arrives.</summary>
+        public TaskCompletionSource<string> Challenge { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The accepting silo's nonce: sent on an accepted connection, received on an opened one.</summary>
+        public string? ChallengeNonce { get; set; }
+
+        /// <summary>Connecting side: its own nonce, which the silo's proof covers.</summary>
+        public string? Nonce { get; set; }
+
+        /// <summary>Whether the handshake is done (with a cluster key: proven); before, only handshake frames are read.</summary>
+        public bool Authenticated { get; set; }
+
+        /// <summary>Whether the connection was refused (it closes shortly; what it sends meanwhile is ignored).</summary>
+        public bool Refused { get; set; }
 
         public RemoteReplySink Sink { get; } = new(transport, connection);
     }

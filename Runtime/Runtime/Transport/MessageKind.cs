@@ -13,8 +13,10 @@ internal enum MessageKind
     Fault = 4,
     /// <summary>The target grain is not here; carries the owner the receiver knows (or none). The caller re-routes.</summary>
     Moved = 5,
-    /// <summary>First frame on a connection: who is connecting (silo address, or client id).</summary>
+    /// <summary>The connecting side's answer to <see cref="Challenge"/>: who is connecting (silo address, or client id), and with a cluster key its proof of it.</summary>
     Hello = 6,
-    /// <summary>Answer to <see cref="Hello"/>: the accepting silo's address.</summary>
+    /// <summary>Answer to <see cref="Hello"/>: the accepting silo's address (and, with a cluster key, its proof of it).</summary>
     HelloAck = 7,
+    /// <summary>First frame of the accepting silo on a connection: a fresh nonce that the Hello's proof of the cluster key covers.</summary>
+    Challenge = 8,
 }
