@@ -1,6 +1,7 @@
 using Conduit.Benchmarks.Harness;
 using Conduit.Runtime;
 using Conduit.Runtime.Activations;
+using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +30,18 @@ internal sealed class ClusterCallsBenchmark : IBenchmarkScenario
         using var siloB = await StartSiloAsync(redis.ConnectionString, clusterId);
         try
         {
+            // Placement chooses among the silos A sees as active: wait until it sees B (its next read of the table).
+            var status = siloA.Services.GetRequiredService<IClusterStatus>();
+            for (var waited = 0; status.GetStatus().ActiveSilos < 2; waited += 50)
+            {
+                if (waited > 10_000)
+                {
+                    throw new InvalidOperationException("Silo A did not see silo B as active within 10 s.");
+                }
+
+                await Task.Delay(50);
+            }
+
             var factory = siloA.Services.GetRequiredService<IGrainFactory>();
             var catalogB = siloB.Services.GetRequiredService<SiloRuntime>().Catalog;
 
