@@ -44,6 +44,20 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Contains(cluster.Log.Lines, l => l.Contains("Refused a connection to the silo port", StringComparison.Ordinal) && l.Contains("Request frame before its handshake", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task WithOrWithoutAKey_AConnectionThatSaysNothing_IsClosedAfterTheConnectTimeout()
+    {
+        await using var cluster = await TestCluster.StartAsync(1, redis.Server); // no key: the handshake is required all the same
+        var silo = cluster.Silos[0];
+        await using var silent = await FrameConnection.ConnectAsync("127.0.0.1", silo.Address.Port, 1 << 20, TimeSpan.FromSeconds(5), default);
+        var received = new List<MessageKind>();
+        silent.Start((_, in payload) => { lock (received) { received.Add((MessageKind)payload.Slice(1, 1).FirstSpan[0]); } }, (_, _) => { });
+
+        Assert.Null(await silent.Closed.WaitAsync(TimeSpan.FromSeconds(5))); // TestCluster's connect timeout is 1 s
+        Assert.Equal([MessageKind.Challenge, MessageKind.Fault], received);
+        Assert.Contains(cluster.Log.Lines, l => l.Contains("Refused a connection to the silo port", StringComparison.Ordinal) && l.Contains("no handshake within 1 s", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("a different key, long enough", "did not prove the cluster key")]
     [InlineData(null, "sent no proof of the cluster key, which this silo requires")]

@@ -283,6 +283,17 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         _accepted[connection] = 0;
         connection.Start(OnFrame, OnClosed);
         connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Challenge, Address = peer.ChallengeNonce }));
+        _ = RefuseUnlessHelloWithinAsync(connection, peer, _connectTimeout);
+    }
+
+    /// <summary>A connection that has not completed its handshake within <paramref name="timeout"/> is refused: a peer that connects and says nothing does not hold a socket for good.</summary>
+    private async Task RefuseUnlessHelloWithinAsync(FrameConnection connection, Peer peer, TimeSpan timeout)
+    {
+        await Task.WhenAny(connection.Closed, Task.Delay(timeout, _time));
+        if (!peer.Authenticated && !peer.Refused && !connection.IsClosed)
+        {
+            Refuse(connection, peer, $"no handshake within {timeout.TotalSeconds:0.#} s");
+        }
     }
 
     private void OnFrame(FrameConnection connection, in ReadOnlySequence<byte> payload)
