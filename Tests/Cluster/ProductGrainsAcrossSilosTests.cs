@@ -2,11 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Conduit.Grains;
-using Conduit.Grains.Pools;
-using Conduit.Grains.Quotas;
 using Conduit.Runtime;
 using Conduit.Runtime.Cluster;
-using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -202,7 +199,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         // steps up to its notifications must come before that.
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = PoolSettings(upstream.Url, "s", ("Mode", "Session"), ("LeaseTimeout", "00:00:12"));
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, configure: ClusterGateway.ProductGrains, settings: settings);
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         var active = await cluster.WhenAllActiveAsync();
         var grains = cluster.Silos[0].GrainFactory;
@@ -265,7 +262,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         await using var server = await RedisServer.StartNewAsync();
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = PoolSettings(upstream.Url, more: [("MinConnections", "2"), ("MaxConnections", "3"), ("MaxRequestsPerConnection", "5")]);
-        await using var cluster = await TestCluster.StartAsync(1, server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(1, server, configure: ClusterGateway.ProductGrains, settings: settings);
         var grains = cluster.Silos[0].GrainFactory;
         var pool = grains.GetGrain<IPoolGrain>("p0");
         Assert.True(await Retry.UntilAsync(async () => (await pool.GetInfo()).UsableConnections == 2, TimeSpan.FromSeconds(10)));
@@ -321,7 +318,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             TestCluster? cluster = null;
             try
             {
-                cluster = await TestCluster.StartAsync(2, redis, configure: ProductGrains, settings: PoolSettings(upstream.Url));
+                cluster = await TestCluster.StartAsync(2, redis, configure: ClusterGateway.ProductGrains, settings: PoolSettings(upstream.Url));
                 var gateway = await ClusterGateway.StartAsync(cluster);
                 return new LoadSetup(upstream, cluster, gateway, await cluster.WhenAllActiveAsync());
             }
@@ -378,7 +375,7 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
             ClusterGateway? gateway = null;
             try
             {
-                cluster = await TestCluster.StartAsync(2, redis, configure: ProductGrains, settings: settings);
+                cluster = await TestCluster.StartAsync(2, redis, configure: ClusterGateway.ProductGrains, settings: settings);
                 gateway = await ClusterGateway.StartAsync(cluster);
                 var active = await cluster.WhenAllActiveAsync();
                 var connectionSilo = HashPlacement.Choose(new GrainId("connection", "s/1"), active);
@@ -410,12 +407,6 @@ public sealed class ProductGrainsAcrossSilosTests(RedisFixture redis, ITestOutpu
         }
     }
 
-    private static void ProductGrains(ISiloBuilder silo)
-    {
-        silo.AddGrains(typeof(PoolOptions).Assembly);
-        silo.Services.AddConduitPools(silo.Configuration);
-        silo.Services.AddConduitQuotas(silo.Configuration);
-    }
 
     /// <summary>
     /// The silos' settings: <see cref="PoolCount"/> pools "{prefix}0".. on <paramref name="upstream"/>, up to 2 connections

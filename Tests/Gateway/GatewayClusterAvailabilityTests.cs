@@ -1,10 +1,7 @@
 using System.Net;
-using Conduit.Grains.Pools;
-using Conduit.Grains.Quotas;
 using Conduit.Runtime;
 using Conduit.Runtime.Cluster;
 using Conduit.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Gateway;
 
@@ -26,7 +23,7 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
             ["Pools:other:MinConnections"] = "1",
         };
         // One silo: once it is killed nobody declares it dead, so the window of "crashed, not yet dead" stays open.
-        await using var cluster = await TestCluster.StartAsync(1, redis.Server, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(1, redis.Server, configure: ClusterGateway.ProductGrains, settings: settings);
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         await using var client = await gateway.ConnectAsync("up");
         await client.SendAsync(JsonAssert.Request(1, "echo", "[1]"));
@@ -65,7 +62,7 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings) { ["Pools:up:Url"] = upstream.Url.ToString(), ["Pools:up:MinConnections"] = "1" };
         // A long death timeout keeps the killed silo "crashed but not yet dead" for the whole test (with its port open, below).
-        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.DeathTimeout = TimeSpan.FromSeconds(60), ProductGrains, settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o => o.DeathTimeout = TimeSpan.FromSeconds(60), ClusterGateway.ProductGrains, settings);
         var active = await cluster.WhenAllActiveAsync();
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         await EchoOnceAsync(gateway, agent: null); // the pool is now known to the gateway and the quota grain is active
@@ -91,10 +88,4 @@ public sealed class GatewayClusterAvailabilityTests(RedisFixture redis) : IClass
         Assert.Equal(1, JsonAssert.Parse(await client.ReceiveAsync()).GetProperty("result")[0].GetInt32());
     }
 
-    private static void ProductGrains(Conduit.Runtime.Hosting.ISiloBuilder silo)
-    {
-        silo.AddGrains(typeof(PoolOptions).Assembly);
-        silo.Services.AddConduitPools(silo.Configuration);
-        silo.Services.AddConduitQuotas(silo.Configuration);
-    }
 }

@@ -2,11 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Conduit.Gateway;
-using Conduit.Grains.Pools;
-using Conduit.Grains.Quotas;
 using Conduit.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Conduit.Tests.Gateway;
 
@@ -23,7 +19,7 @@ public sealed class GatewayClusterStatusTests
         await using var redis = await RedisServer.StartNewAsync(); // stopped below: not the shared fixture
         await using var upstream = await UpstreamServer.StartAsync();
         var settings = new Dictionary<string, string?>(ClusterGateway.SiloSettings) { ["Pools:up:Url"] = upstream.Url.ToString() };
-        await using var cluster = await TestCluster.StartAsync(2, redis, configure: ProductGrains, settings: settings);
+        await using var cluster = await TestCluster.StartAsync(2, redis, configure: ClusterGateway.ProductGrains, settings: settings);
         await cluster.WhenAllActiveAsync();
         await using var gateway = await ClusterGateway.StartAsync(cluster);
         using var http = new HttpClient { BaseAddress = gateway.BaseUri };
@@ -95,7 +91,7 @@ public sealed class GatewayClusterStatusTests
     public async Task ClusterStatus_StaticSiloList_ShowsWhichConfiguredSilosAnswer()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var cluster = await TestCluster.StartAsync(1, redis, configure: ProductGrains, settings: ClusterGateway.SiloSettings);
+        await using var cluster = await TestCluster.StartAsync(1, redis, configure: ClusterGateway.ProductGrains, settings: ClusterGateway.SiloSettings);
         var nobody = $"127.0.0.1:{FreePort()}"; // nothing listens there
         await using var gateway = await ClusterGateway.StartAsync(cluster, staticSilos: [cluster.Silos[0].Address.Endpoint, nobody]);
         using var http = new HttpClient { BaseAddress = gateway.BaseUri };
@@ -144,10 +140,4 @@ public sealed class GatewayClusterStatusTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static void ProductGrains(Conduit.Runtime.Hosting.ISiloBuilder silo)
-    {
-        silo.AddGrains(typeof(PoolOptions).Assembly);
-        silo.Services.AddConduitPools(silo.Configuration);
-        silo.Services.AddConduitQuotas(silo.Configuration);
-    }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using Conduit.Gateway;
 using Conduit.Gateway.Authentication;
+using Conduit.Grains.Pools;
+using Conduit.Grains.Quotas;
 using Conduit.Runtime.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -33,6 +35,14 @@ public sealed class ClusterGateway : IAsyncDisposable
         ["Quotas:Tiers:load:MaxSockets"] = "100000",
         ["Quotas:Tiers:load:MessagesPerMinute"] = "100000000",
     };
+
+    /// <summary>The product's grains for the silos of a <see cref="TestCluster"/> (its <c>configure</c>): agents, pools and connections, quotas.</summary>
+    public static void ProductGrains(ISiloBuilder silo)
+    {
+        silo.AddGrains(typeof(PoolOptions).Assembly);
+        silo.Services.AddConduitPools(silo.Configuration);
+        silo.Services.AddConduitQuotas(silo.Configuration);
+    }
 
     /// <summary>The gateway's host.</summary>
     public WebApplication App { get; }
