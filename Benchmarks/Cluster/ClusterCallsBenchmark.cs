@@ -1,7 +1,6 @@
 using Conduit.Benchmarks.Harness;
 using Conduit.Runtime;
 using Conduit.Runtime.Activations;
-using Conduit.Runtime.Cluster;
 using Conduit.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

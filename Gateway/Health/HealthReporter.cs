@@ -3,7 +3,6 @@ using Conduit.Gateway.Pools;
 using Conduit.Gateway.Sockets;
 using Conduit.Grains;
 using Conduit.Runtime;
-using Conduit.Runtime.Cluster;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -9,7 +9,6 @@ using Conduit.Gateway.Sockets;
 using Conduit.Gateway.Usage;
 using Conduit.Grains;
 using Conduit.Runtime;
-using Conduit.Runtime.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -221,10 +221,13 @@ internal sealed partial class PoolGrain
 
     /// <summary>
     /// Whether the pool may drain a working connection for a routine reason (rotation, TTL, scale-down): not while it
-    /// cannot open connections (a call to open one failed), since the replacement would fail too and the pool would lose
-    /// a connection that serves. In a Redis outage, existing activations keep serving; so do the pool's connections.
+    /// cannot open connections (a call to open one failed), nor while this silo cannot read the membership table (Redis
+    /// is down, so a connection grain could not be activated), since the replacement would fail and the pool would lose a
+    /// connection that serves. In a Redis outage existing activations keep serving; so do the pool's connections. The
+    /// second condition matters at <c>MaxConnections</c>, where a due connection drains before its replacement opens: the
+    /// first failed open would come too late.
     /// </summary>
-    private bool MayRetireRoutinely => !_connections.Values.Any(c => c.OpenFailures > 0);
+    private bool MayRetireRoutinely => !_connections.Values.Any(c => c.OpenFailures > 0) && _cluster.GetStatus().Store is not { Reachable: false };
 
     /// <summary>
     /// Whether <paramref name="connection"/> could be retired for a routine reason: it serves now, is not retiring already,

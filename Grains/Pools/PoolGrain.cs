@@ -19,6 +19,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private readonly IOptionsMonitor<PoolOptions> _optionsMonitor;
     private readonly PoolCatalog _catalog;
     private readonly TimeProvider _time;
+    private readonly IClusterStatus _cluster;
     private readonly ILogger<PoolGrain> _logger;
     private readonly Random _random;
     private readonly Dictionary<string, PoolConnection> _connections = new(StringComparer.Ordinal);
@@ -42,9 +43,10 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
     private string _leasePrefix = string.Empty; // "{pool}#{activation}.": lease ids of an earlier activation never match this one's
     private int _yieldsOutstanding;
 
-    public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, PoolRandomness randomness, ILogger<PoolGrain> logger)
+    public PoolGrain(IOptionsMonitor<PoolOptions> optionsMonitor, PoolCatalog catalog, TimeProvider time, PoolRandomness randomness, IClusterStatus cluster, ILogger<PoolGrain> logger)
     {
         _optionsMonitor = optionsMonitor;
+        _cluster = cluster;
         _random = randomness.Create();
         _catalog = catalog;
         _time = time;

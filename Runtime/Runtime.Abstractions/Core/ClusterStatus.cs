@@ -1,8 +1,10 @@
-namespace Conduit.Runtime.Cluster;
+namespace Conduit.Runtime;
 
 /// <summary>
-/// What this process knows of its cluster now, for operators (the gateway's /api/cluster, /health/websocket, /metrics
-/// and dashboard). Read from the last membership read: no I/O, cheap to call.
+/// What this process knows of its cluster now: for operators (the gateway's /api/cluster, /health/websocket, /metrics
+/// and dashboard) and for grains that should not start what the cluster cannot finish now (a pool does not retire a
+/// working connection while the membership table cannot be read: its replacement could not be activated). Read from
+/// the last membership read: no I/O, cheap to call.
 /// </summary>
 public interface IClusterStatus
 {
@@ -29,7 +31,7 @@ public sealed record ClusterStatusReport(
     IReadOnlyList<ClusterMemberStatus> Silos)
 {
     /// <summary>Silos whose status is <c>Active</c>.</summary>
-    public int ActiveSilos => Silos.Count(s => s.Status == nameof(Membership.SiloStatus.Active));
+    public int ActiveSilos => Silos.Count(s => s.Status == "Active");
 }
 
 /// <summary>The membership table (Redis, or the process's memory) as this process last found it.</summary>
