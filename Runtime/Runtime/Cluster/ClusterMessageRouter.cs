@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Conduit.Runtime.Activations;
 using Conduit.Runtime.Directory;
+using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Runtime.Messaging;
 using Conduit.Runtime.Metadata;
@@ -27,6 +28,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private readonly GrainTypeRegistry _registry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly LogThrottle _unregisterLogs;
     private readonly ConcurrentDictionary<GrainId, SiloAddress> _cache = new();
     private readonly ConcurrentDictionary<GrainId, Task<GrainAddress>> _registrations = new();
     private readonly ConcurrentDictionary<SiloAddress, long> _unreachable = new();
@@ -49,6 +51,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         _observers = observers;
         _registry = registry;
         _time = time;
+        _unregisterLogs = new LogThrottle(time, TimeSpan.FromSeconds(10));
         _logger = logger;
     }
 
@@ -420,8 +423,12 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         }
         catch (Exception e)
         {
-            // Left behind, the entry is replaced once this silo is dead, or deleted by the next registration here.
-            LogUnregisterFailed(_logger, address.Grain, e.Message);
+            // Left behind, the entry is replaced once this silo is dead, or deleted by the next registration here. While Redis
+            // is down every deactivation fails so: one line per 10 s, with a count.
+            if (_unregisterLogs.Admit(out var earlier))
+            {
+                LogUnregisterFailed(_logger, address.Grain, e.Message, earlier);
+            }
         }
     }
 
@@ -478,6 +485,6 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deactivating local {Grain}: its directory entry belongs to {Owner}")]
     private static partial void LogDuplicateDeactivated(ILogger logger, GrainId grain, string owner);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not unregister {Grain} from the directory: {Reason}")]
-    private static partial void LogUnregisterFailed(ILogger logger, GrainId grain, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not unregister {Grain} from the directory: {Reason} ({Earlier} more since the last of these lines)")]
+    private static partial void LogUnregisterFailed(ILogger logger, GrainId grain, string reason, int earlier);
 }

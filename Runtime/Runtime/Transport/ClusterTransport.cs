@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
 
     private readonly MessageCodec _codec;
     private readonly ClusterKeyProof? _keyProof;
+    private readonly LogThrottle _refusalLogs;
     private string _localName;
     private readonly int _maxFrameSize;
     private readonly TimeSpan _connectTimeout;
@@ -49,9 +51,6 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private readonly ITimer _sweeper;
     private FrameListener? _listener;
     private long _nextId;
-    private readonly object _refusalGate = new();
-    private long _refusalsLoggedAt = long.MinValue;
-    private int _refusalsNotLogged;
     private volatile bool _disposed;
 
     /// <param name="codec">Encodes and decodes messages.</param>
@@ -66,6 +65,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     {
         _codec = codec;
         _keyProof = clusterKey is null ? null : new ClusterKeyProof(clusterKey);
+        _refusalLogs = new LogThrottle(time, RefusalLogPeriod);
         _localName = localName;
         _maxFrameSize = maxFrameSize;
         _connectTimeout = connectTimeout;
@@ -392,7 +392,11 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private void Refuse(FrameConnection connection, Peer peer, string reason)
     {
         peer.Refused = true;
-        LogRefusalRateLimited(connection.RemoteEndPoint, reason);
+        if (_refusalLogs.Admit(out var earlier))
+        {
+            LogRefused(_logger, connection.RemoteEndPoint, reason, earlier);
+        }
+
         connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Fault, ErrorType = typeof(SiloUnavailableException).FullName, ErrorMessage = reason }));
         _ = CloseAfterAsync(connection, RefusalLinger);
     }
@@ -406,23 +410,6 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         finally
         {
             await connection.DisposeAsync();
-        }
-    }
-
-    private void LogRefusalRateLimited(string remote, string reason)
-    {
-        lock (_refusalGate)
-        {
-            var now = _time.GetTimestamp();
-            if (_refusalsLoggedAt != long.MinValue && _time.GetElapsedTime(_refusalsLoggedAt, now) < RefusalLogPeriod)
-            {
-                _refusalsNotLogged++;
-                return;
-            }
-
-            LogRefused(_logger, remote, reason, _refusalsNotLogged);
-            _refusalsLoggedAt = now;
-            _refusalsNotLogged = 0;
         }
     }
 
