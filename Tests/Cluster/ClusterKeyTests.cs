@@ -1,9 +1,13 @@
 using System.Text.Json;
 using Conduit.Runtime;
 using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Transport;
 using Conduit.Tests.Infrastructure;
 using Conduit.Tests.Runtime.Grains;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Conduit.Tests.Cluster;
 
@@ -86,6 +90,63 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
     }
 
     [Fact]
+    public async Task KeyRotation_SilosOnEitherSideOfTheRollout_StillCallEachOther()
+    {
+        // Mid-rotation (every process got the new key as accepted first; now they move to proving with it, one by one): the
+        // first silo still proves with the old key and accepts the new one, the second proves with the new key and accepts
+        // the old one, and so does the gateway still at the first step. (A process that knew only the old key would refuse
+        // the second silo's proof: that is why the new key is rolled out as accepted everywhere before anyone proves with it.)
+        const string oldKey = "the old cluster key, long enough", newKey = "the new cluster key, long enough";
+        var started = 0;
+        await using var cluster = await TestCluster.StartAsync(2, redis.Server, o =>
+        {
+            var first = Interlocked.Increment(ref started) == 1;
+            o.ClusterKey = first ? oldKey : newKey;
+            o.AcceptedClusterKeys = [first ? newKey : oldKey];
+        });
+        await cluster.WhenAllActiveAsync();
+        var client = await cluster.StartClientAsync(tune: o => (o.ClusterKey, o.AcceptedClusterKeys) = (oldKey, [newKey]));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.GetGrain<ICounterGrain>("rotating" + i).Increment())).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.All(results, r => Assert.Equal(1, r));
+        Assert.All(cluster.Silos, s => Assert.True(s.ActivationCount > 0, $"silo {s.Address} got no grains"));
+        Assert.DoesNotContain(cluster.Log.Lines, l => l.Contains("Refused a connection", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AcceptedKeys_ProofsOfEitherKeyHold_AThirdDoesNot()
+    {
+        var before = new ClusterKeyProof("the old cluster key, long enough", ["the new cluster key, long enough"]);
+        var after = new ClusterKeyProof("the new cluster key, long enough", ["the old cluster key, long enough"]);
+        var stranger = new ClusterKeyProof("somebody else's key, long enough");
+
+        Assert.True(after.VerifyHello(before.ForHello("c", "n", "client:a"), "c", "client:a", out _));
+        Assert.True(before.VerifyHello(after.ForHello("c", "n", "client:a"), "c", "client:a", out _));
+        Assert.True(before.VerifyAck(after.ForAck("n", "c", "silo"), "n", "c", "silo"));
+        Assert.False(before.VerifyHello(stranger.ForHello("c", "n", "client:a"), "c", "client:a", out _));
+        Assert.False(stranger.VerifyAck(before.ForAck("n", "c", "silo"), "n", "c", "silo"));
+    }
+
+    [Fact]
+    public void Gateway_TakesTheSilosKeysFromTheClusterSection()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Cluster:RedisConnectionString"] = "127.0.0.1:6379",
+            ["Cluster:ClusterKey"] = "the new cluster key, long enough",
+            ["Cluster:AcceptedClusterKeys:0"] = "the old cluster key, long enough",
+        }).Build();
+        using var provider = new ServiceCollection().AddClusterClient(configuration).BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<ClusterClientOptions>>().Value;
+
+        Assert.Equal("the new cluster key, long enough", options.ClusterKey);
+        Assert.Equal(["the old cluster key, long enough"], options.AcceptedClusterKeys);
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
     public void Proofs_HoldOnlyForTheSameKeyNoncesAndName()
     {
         var proof = new ClusterKeyProof(Key);
@@ -105,13 +166,15 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
     }
 
     [Fact]
-    public void ShortKey_RefusedByNameWithoutShowingIt()
+    public void BadKeys_RefusedByNameWithoutShowingThem()
     {
-        var errors = new ClusterOptions { ClusterKey = "short secret" }.Validate();
+        var errors = new ClusterOptions { ClusterKey = "short secret", AcceptedClusterKeys = ["long enough, this one", "tiny"] }.Validate();
         var clientErrors = new ClusterClientOptions { RedisConnectionString = "127.0.0.1:6379", ClusterKey = "short secret" }.Validate();
+        var withoutOwn = new ClusterOptions { AcceptedClusterKeys = ["long enough, this one"] }.Validate();
 
-        Assert.Equal("Cluster:ClusterKey must be at least 16 characters (was 12).", Assert.Single(errors));
+        Assert.Equal(["Cluster:ClusterKey must be at least 16 characters (was 12).", "Cluster:AcceptedClusterKeys:1 must be at least 16 characters (was 4)."], errors);
         Assert.Equal("ClusterClient:ClusterKey must be at least 16 characters (was 12).", Assert.Single(clientErrors));
+        Assert.Equal("Cluster:AcceptedClusterKeys needs Cluster:ClusterKey, the key this process proves with (it had 1 accepted keys and none of its own).", Assert.Single(withoutOwn));
     }
 
     private static string Describe(Exception e)

@@ -30,6 +30,12 @@ public sealed class ClusterClientOptions
     /// <summary>The cluster's shared key (<see cref="ClusterOptions.ClusterKey"/>), or null for none. Default null.</summary>
     public string? ClusterKey { get; set; }
 
+    /// <summary>
+    /// Keys whose proofs are accepted besides <see cref="ClusterKey"/>, to rotate the key without stopping the cluster:
+    /// roll out the new key as accepted, then as the key (the old one accepted), then drop the old one. Default none.
+    /// </summary>
+    public List<string> AcceptedClusterKeys { get; set; } = [];
+
     /// <summary>Largest frame. Default 16 MiB.</summary>
     public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
 
@@ -64,10 +70,7 @@ public sealed class ClusterClientOptions
             }
         }
 
-        if (ClusterKey is { Length: < Transport.ClusterKeyProof.MinKeyLength } shortKey)
-        {
-            errors.Add($"ClusterClient:ClusterKey must be at least {Transport.ClusterKeyProof.MinKeyLength} characters (was {shortKey.Length}).");
-        }
+        Transport.ClusterKeyProof.Validate("ClusterClient", ClusterKey, AcceptedClusterKeys, errors);
 
         if (MaxFrameSize < 1024)
         {

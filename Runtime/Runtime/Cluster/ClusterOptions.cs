@@ -56,6 +56,12 @@ public sealed class ClusterOptions
     /// </summary>
     public string? ClusterKey { get; set; }
 
+    /// <summary>
+    /// Keys whose proofs are accepted besides <see cref="ClusterKey"/>, to rotate the key without stopping the cluster:
+    /// roll out the new key as accepted, then as the key (the old one accepted), then drop the old one. Default none.
+    /// </summary>
+    public List<string> AcceptedClusterKeys { get; set; } = [];
+
     /// <summary>Place new activations of calls made on this silo here instead of by hash (Orleans' PreferLocalPlacement). Default false.</summary>
     public bool PreferLocalPlacement { get; set; }
 
@@ -73,10 +79,7 @@ public sealed class ClusterOptions
             errors.Add($"Cluster:RedisConnectionString must be set (was '{RedisConnectionString}').");
         }
 
-        if (ClusterKey is { Length: < Transport.ClusterKeyProof.MinKeyLength } shortKey)
-        {
-            errors.Add($"Cluster:ClusterKey must be at least {Transport.ClusterKeyProof.MinKeyLength} characters (was {shortKey.Length}).");
-        }
+        Transport.ClusterKeyProof.Validate("Cluster", ClusterKey, AcceptedClusterKeys, errors);
 
         if (ListenAddress is not null && !System.Net.IPAddress.TryParse(ListenAddress, out _))
         {

@@ -35,7 +35,14 @@ public static class ClusterClientServiceCollectionExtensions
                 o.RedisConnectionString = configuration["Cluster:RedisConnectionString"] ?? "127.0.0.1:6379";
             }
 
-            o.ClusterKey ??= configuration["Cluster:ClusterKey"];
+            if (o.ClusterKey is null && configuration["Cluster:ClusterKey"] is { } key)
+            {
+                o.ClusterKey = key;
+                if (o.AcceptedClusterKeys.Count == 0)
+                {
+                    o.AcceptedClusterKeys = configuration.GetSection("Cluster:AcceptedClusterKeys").Get<List<string>>() ?? [];
+                }
+            }
         });
     }
 

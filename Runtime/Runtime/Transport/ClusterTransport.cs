@@ -60,11 +60,11 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <param name="pendingLifetime">After this, a request's entry is dropped (its caller has timed out by then).</param>
     /// <param name="time">Clock.</param>
     /// <param name="logger">Logger.</param>
-    /// <param name="clusterKey">The cluster's shared key, or null for none (<see cref="Cluster.ClusterOptions.ClusterKey"/>).</param>
-    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, string? clusterKey = null)
+    /// <param name="keyProof">The proofs of the cluster's shared key, or null for none (<see cref="Cluster.ClusterOptions.ClusterKey"/>).</param>
+    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, ClusterKeyProof? keyProof = null)
     {
         _codec = codec;
-        _keyProof = clusterKey is null ? null : new ClusterKeyProof(clusterKey);
+        _keyProof = keyProof;
         _refusalLogs = new LogThrottle(time, RefusalLogPeriod);
         _localName = localName;
         _maxFrameSize = maxFrameSize;
