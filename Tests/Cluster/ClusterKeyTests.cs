@@ -85,7 +85,7 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
 
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => client.GetGrain<ICounterGrain>("unproven").Increment().WaitAsync(TimeSpan.FromSeconds(20)));
 
-        Assert.Contains("did not prove the cluster key", Describe(failure), StringComparison.Ordinal);
+        Assert.Contains("sent no proof of the cluster key, which this process requires", Describe(failure), StringComparison.Ordinal);
         Assert.Equal(0, cluster.CountActivations(new GrainId("counter", "unproven")));
     }
 

@@ -28,6 +28,8 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan ConnectionRetryDelay = TimeSpan.FromSeconds(1);
 
+    private const string KeyHint = "is its Cluster:ClusterKey this process's key or one of its Cluster:AcceptedClusterKeys, and the other way round?";
+
     /// <summary>How long a refused connection stays open after its refusal was sent, so that the peer can read why.</summary>
     private static readonly TimeSpan RefusalLinger = TimeSpan.FromMilliseconds(200);
 
@@ -345,8 +347,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
                 peer.Name = message.Address ?? "?";
                 if (_keyProof is not null && !_keyProof.VerifyAck(message.Proof, peer.Nonce!, peer.ChallengeNonce!, peer.Name))
                 {
-                    peer.Ready.TrySetException(new SiloUnavailableException(
-                        $"{peer.Name} at {connection.RemoteEndPoint} did not prove the cluster key: is Cluster:ClusterKey the same on every silo and client?"));
+                    peer.Ready.TrySetException(new SiloUnavailableException(message.Proof is null
+                        ? $"{peer.Name} at {connection.RemoteEndPoint} sent no proof of the cluster key, which this process requires: is Cluster:ClusterKey set on the silos?"
+                        : $"{peer.Name} at {connection.RemoteEndPoint} did not prove the cluster key: {KeyHint}"));
                     throw new InvalidDataException("The silo did not prove the cluster key."); // closes the connection
                 }
 
@@ -370,7 +373,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         {
             Refuse(connection, peer, hello.Proof is null
                 ? $"{name} sent no proof of the cluster key, which this silo requires (set Cluster:ClusterKey, or ClusterClient:ClusterKey on a gateway, as on the silos)"
-                : $"{name} did not prove the cluster key (is Cluster:ClusterKey the same on every silo and client?)");
+                : $"{name} did not prove the cluster key: {KeyHint}");
             return;
         }
 
