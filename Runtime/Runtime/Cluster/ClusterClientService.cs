@@ -35,9 +35,15 @@ internal sealed partial class ClusterClientService(
     public ClusterStatusReport GetStatus()
     {
         var o = options.Value;
-        if (_agent is { } agent)
+        if (Volatile.Read(ref _agent) is { } agent)
         {
             return new ClusterStatusReport("redis", o.ClusterId, "client", null, agent.Store, agent.Members());
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))
+        {
+            // Not started yet (a web host may serve before the client has read the table): nothing read so far.
+            return new ClusterStatusReport("redis", o.ClusterId, "client", null, new ClusterStoreStatus(false, null, null), []);
         }
 
         // A fixed list: the silos the last probe reached are active, the others unreachable. No table, no heartbeats.
