@@ -432,6 +432,28 @@ public sealed class ClusterTests(RedisFixture redis) : IClassFixture<RedisFixtur
         }
     }
 
+    [Fact]
+    public async Task SlowStop_SaysWhereItsTimeWent()
+    {
+        // A grain busy for 3 s holds the silo's deactivations past half its shutdown timeout (5 s in tests): the stop is
+        // slow, but not failed, and its warning names the phase that took the time.
+        await using var cluster = await TestCluster.StartAsync(1, redis.Server, configure: silo => silo.Services.AddSingleton<TestProbe>());
+        var silo = cluster.Silos[0];
+        var probe = silo.Host.Services.GetRequiredService<TestProbe>();
+        var held = silo.GrainFactory.GetGrain<IGateGrain>("slow-stop").WaitAtGate("held");
+        await Eventually.TrueAsync(() => probe.Events.Contains("start held"));
+
+        var stop = silo.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        probe.Gate.TrySetResult();
+        await stop.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal("held", await held);
+        var line = Assert.Single(cluster.Log.Lines, l => l.Contains("to leave the cluster", StringComparison.Ordinal));
+        Assert.Matches(@"marking ShuttingDown \d+ ms, deactivating (29\d\d|3\d\d\d) ms, unregistering \d+ ms, marking Dead \d+ ms, closing membership and connections \d+ ms", line);
+        Assert.DoesNotContain(cluster.Log.Lines, l => l.Contains("Shutdown timed out", StringComparison.Ordinal));
+    }
+
     /// <summary>The Redis store, where issuing a grain registration takes 2 ms on the caller's thread.</summary>
     private sealed class SlowRegistrations(IClusterStore inner) : IClusterStore
     {

@@ -131,15 +131,25 @@ internal sealed partial class ClusterSiloService(
             return;
         }
 
+        // Each phase is timed: a stop that takes more than half the shutdown timeout says where its time went.
+        var started = time.GetTimestamp();
+        var phases = new List<(string Phase, TimeSpan Took)>(5);
+        async Task TimedAsync(string phase, Func<Task> step)
+        {
+            var at = time.GetTimestamp();
+            await step();
+            phases.Add((phase, time.GetElapsedTime(at)));
+        }
+
         router.BeginShutdown();
-        await TrySetStatusAsync(SiloStatus.ShuttingDown, cancellationToken);
+        await TimedAsync("marking ShuttingDown", () => TrySetStatusAsync(SiloStatus.ShuttingDown, cancellationToken));
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(siloOptions.Value.ShutdownTimeout);
             try
             {
-                await runtime.Catalog.DeactivateAllAsync(timeout.Token);
-                await router.WhenUnregisteredAsync().WaitAsync(timeout.Token);
+                await TimedAsync("deactivating", () => runtime.Catalog.DeactivateAllAsync(timeout.Token));
+                await TimedAsync("unregistering", () => router.WhenUnregisteredAsync().WaitAsync(timeout.Token));
             }
             catch (OperationCanceledException)
             {
@@ -147,8 +157,14 @@ internal sealed partial class ClusterSiloService(
             }
         }
 
-        await TrySetStatusAsync(SiloStatus.Dead, cancellationToken);
-        await DisposePartsAsync();
+        await TimedAsync("marking Dead", () => TrySetStatusAsync(SiloStatus.Dead, cancellationToken));
+        await TimedAsync("closing membership and connections", DisposePartsAsync);
+        var took = time.GetElapsedTime(started);
+        if (took > siloOptions.Value.ShutdownTimeout / 2)
+        {
+            LogSlowStop(_logger, Address?.ToString() ?? "?", took, string.Join(", ", phases.Select(p => $"{p.Phase} {p.Took.TotalMilliseconds:F0} ms")));
+        }
+
         LogLeft(_logger, Address?.ToString() ?? "?");
     }
 
@@ -241,6 +257,9 @@ internal sealed partial class ClusterSiloService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark this silo {Status}: {Reason}")]
     private static partial void LogStatusNotWritten(ILogger logger, SiloStatus status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} took {Took} to leave the cluster: {Phases}")]
+    private static partial void LogSlowStop(ILogger logger, string silo, TimeSpan took, string phases);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timed out with {Count} activations left ({Activations}) and {Unregistrations} directory unregistrations unfinished")]
     private static partial void LogShutdownIncomplete(ILogger logger, int count, string activations, int unregistrations);
