@@ -1,6 +1,7 @@
 using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Health;
 using Conduit.Gateway.Hosting;
+using Conduit.Runtime.Hosting;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Pools;
 using Conduit.Gateway.Quotas;
@@ -40,7 +41,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<IPoolHealthSource, GrainPoolHealthSource>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<AdminKeys>();
-        services.AddSingleton<RepeatedLogs>();
+        services.TryAddSingleton<RepeatedLogs>(); // the runtime's (a silo or cluster client registers it too)
         services.AddSingleton<QuotaClient>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<GatewayMetrics>();

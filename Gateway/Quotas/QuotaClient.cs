@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Conduit.Gateway.Hosting;
+using Conduit.Runtime.Hosting;
 using Conduit.Grains;
 using Conduit.Runtime;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
-using Conduit.Gateway.Hosting;
+using Conduit.Runtime.Hosting;
 using Conduit.Gateway.JsonRpc;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Quotas;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Availability;
-using Conduit.Gateway.Hosting;
+using Conduit.Runtime.Hosting;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Pools;
 using Conduit.Gateway.Quotas;

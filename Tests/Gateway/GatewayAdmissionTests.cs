@@ -1,5 +1,5 @@
 using System.Net;
-using Conduit.Gateway.Hosting;
+using Conduit.Runtime.Hosting;
 using Conduit.Gateway.Metrics;
 using Conduit.Gateway.Sockets;
 using Conduit.Grains;

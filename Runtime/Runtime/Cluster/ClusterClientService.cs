@@ -1,5 +1,6 @@
 using Conduit.Runtime.Calls;
 using Conduit.Runtime.Directory;
+using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Runtime.Observers;
 using Conduit.Runtime.Transport;
@@ -21,6 +22,7 @@ internal sealed partial class ClusterClientService(
     RuntimeClient client,
     ObserverRegistry observers,
     TimeProvider time,
+    RepeatedLogs repeated,
     ILoggerFactory loggerFactory) : IHostedService, IClusterStatus
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ClusterClientService>();
@@ -64,7 +66,7 @@ internal sealed partial class ClusterClientService(
         }
 
         _transport = new ClusterTransport(new MessageCodec(ClusterSiloService.CreateSerializerOptions(client)), "client:" + observers.RuntimeId,
-            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys));
+            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys), repeated);
         IGrainDirectory? directory = null;
         Func<MembershipView> view;
         if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))

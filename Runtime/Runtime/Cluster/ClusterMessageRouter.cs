@@ -28,7 +28,7 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private readonly GrainTypeRegistry _registry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly LogThrottle _unregisterLogs;
+    private readonly RepeatedLogs _repeated;
     private readonly ConcurrentDictionary<GrainId, SiloAddress> _cache = new();
     private readonly ConcurrentDictionary<GrainId, Task<GrainAddress>> _registrations = new();
     private readonly ConcurrentDictionary<SiloAddress, long> _unreachable = new();
@@ -46,12 +46,12 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     private volatile bool _shuttingDown;
     private volatile bool _killed;
 
-    public ClusterMessageRouter(ObserverRegistry observers, GrainTypeRegistry registry, TimeProvider time, ILogger<ClusterMessageRouter> logger)
+    public ClusterMessageRouter(ObserverRegistry observers, GrainTypeRegistry registry, TimeProvider time, RepeatedLogs repeated, ILogger<ClusterMessageRouter> logger)
     {
         _observers = observers;
         _registry = registry;
         _time = time;
-        _unregisterLogs = new LogThrottle(time, TimeSpan.FromSeconds(10));
+        _repeated = repeated;
         _logger = logger;
     }
 
@@ -425,9 +425,9 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
         {
             // Left behind, the entry is replaced once this silo is dead, or deleted by the next registration here. While Redis
             // is down every deactivation fails so: one line per 10 s, with a count.
-            if (_unregisterLogs.Admit(out var earlier))
+            if (_repeated.Admit("directory unregistration failed"))
             {
-                LogUnregisterFailed(_logger, address.Grain, e.Message, earlier);
+                LogUnregisterFailed(_logger, address.Grain, e.Message);
             }
         }
     }
@@ -485,6 +485,6 @@ internal sealed partial class ClusterMessageRouter : IMessageRouter
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deactivating local {Grain}: its directory entry belongs to {Owner}")]
     private static partial void LogDuplicateDeactivated(ILogger logger, GrainId grain, string owner);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not unregister {Grain} from the directory: {Reason} ({Earlier} more since the last of these lines)")]
-    private static partial void LogUnregisterFailed(ILogger logger, GrainId grain, string reason, int earlier);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not unregister {Grain} from the directory: {Reason}")]
+    private static partial void LogUnregisterFailed(ILogger logger, GrainId grain, string reason);
 }

@@ -26,6 +26,7 @@ internal sealed partial class ClusterSiloService(
     SiloRuntime runtime,
     RuntimeClient client,
     TimeProvider time,
+    RepeatedLogs repeated,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : IHostedService, IClusterStatus
 {
@@ -75,7 +76,7 @@ internal sealed partial class ClusterSiloService(
 
         var (table, directory) = await store.OpenAsync(o, cancellationToken);
         var codec = new MessageCodec(CreateSerializerOptions(client));
-        _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys));
+        _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys), repeated);
         var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.EffectiveListenAddress), o.SiloPort));
         ListenEndPoint = endPoint;
         Address = new SiloAddress(o.AdvertisedHost, endPoint.Port, NextGeneration());

@@ -14,6 +14,7 @@ internal static class CallingSideServices
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddLogging();
+        services.TryAddSingleton<RepeatedLogs>();
         services.TryAddSingleton<GrainTypeRegistry>();
         services.TryAddSingleton<ObserverRegistry>();
         services.TryAddSingleton<RuntimeClient>();

@@ -33,12 +33,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <summary>How long a refused connection stays open after its refusal was sent, so that the peer can read why.</summary>
     private static readonly TimeSpan RefusalLinger = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Refused connections are logged at most once per this period (a scanner must not flood the log).</summary>
-    private static readonly TimeSpan RefusalLogPeriod = TimeSpan.FromSeconds(10);
-
     private readonly MessageCodec _codec;
     private readonly ClusterKeyProof? _keyProof;
-    private readonly LogThrottle _refusalLogs;
+    private readonly RepeatedLogs? _repeated;
     private string _localName;
     private readonly int _maxFrameSize;
     private readonly TimeSpan _connectTimeout;
@@ -63,11 +60,12 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <param name="time">Clock.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="keyProof">The proofs of the cluster's shared key, or null for none (<see cref="Cluster.ClusterOptions.ClusterKey"/>).</param>
-    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, ClusterKeyProof? keyProof = null)
+    /// <param name="repeated">Thins out the refusals' log entries (a scanner must not flood the log); null: every one is written.</param>
+    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, ClusterKeyProof? keyProof = null, RepeatedLogs? repeated = null)
     {
         _codec = codec;
         _keyProof = keyProof;
-        _refusalLogs = new LogThrottle(time, RefusalLogPeriod);
+        _repeated = repeated;
         _localName = localName;
         _maxFrameSize = maxFrameSize;
         _connectTimeout = connectTimeout;
@@ -395,9 +393,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private void Refuse(FrameConnection connection, Peer peer, string reason)
     {
         peer.Refused = true;
-        if (_refusalLogs.Admit(out var earlier))
+        if (_repeated?.Admit("silo port connection refused") != false)
         {
-            LogRefused(_logger, connection.RemoteEndPoint, reason, earlier);
+            LogRefused(_logger, connection.RemoteEndPoint, reason);
         }
 
         connection.TrySend(_codec.Encode(new ClusterMessage { Kind = MessageKind.Fault, ErrorType = typeof(SiloUnavailableException).FullName, ErrorMessage = reason }));
@@ -469,8 +467,8 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection to the silo port from {Remote}: {Reason} ({Earlier} more refused since the last of these lines)")]
-    private static partial void LogRefused(ILogger logger, string remote, string reason, int earlier);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection to the silo port from {Remote}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Peer} closed: {Reason}")]
     private static partial void LogConnectionClosed(ILogger logger, string peer, string reason);

@@ -1,18 +1,20 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Conduit.Gateway.Hosting;
+namespace Conduit.Runtime.Hosting;
 
 /// <summary>
-/// Thins out log entries that repeat once per socket or per message while something is wrong: a silo that died and is
-/// not yet declared dead, a quota grain that cannot be reached, a client that retries with a bad key. Of each kind the
+/// Thins out log entries that repeat once per socket, per message or per grain while something is wrong: a silo that
+/// died and is not yet declared dead, a quota grain that cannot be reached, a client that retries with a bad key, Redis
+/// down while grains deactivate, a stranger at the silo port. Of each kind the
 /// first entry is written, then at most one per <see cref="Interval"/>, and the next one written is preceded by a line
 /// that counts those left out. A churn soak with one silo killed wrote about 8,000 such lines in the 10 s before the
 /// silo was declared dead, burying the few that said why. The exact counts are in <c>/metrics</c>
 /// (<c>conduit_gateway_sockets_rejected_total</c>, <c>conduit_gateway_requests_errors_total</c>). Kinds must come from a small fixed set (not tenant
-/// or socket ids): one window is kept per kind for the life of the process.
+/// or socket ids): one window is kept per kind for the life of the process. One instance per process (a singleton of the
+/// runtime's services), shared by the runtime and the gateway.
 /// </summary>
-internal sealed partial class RepeatedLogs(TimeProvider time, ILogger<RepeatedLogs> logger)
+public sealed partial class RepeatedLogs(TimeProvider time, ILogger<RepeatedLogs> logger)
 {
     /// <summary>At most one entry of a kind per this interval: 10 s.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
