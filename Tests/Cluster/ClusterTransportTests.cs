@@ -1,5 +1,6 @@
 using System.Net;
 using Conduit.Runtime;
+using Conduit.Runtime.Hosting;
 using Conduit.Runtime.Membership;
 using Conduit.Runtime.Transport;
 using Conduit.Tests.Infrastructure;
@@ -34,5 +35,5 @@ public sealed class ClusterTransportTests
     }
 
     private static ClusterTransport NewTransport(TimeProvider time, string name)
-        => new(new MessageCodec(RuntimeJson.Options), name, 1 << 20, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), time, NullLogger.Instance);
+        => new(new MessageCodec(RuntimeJson.Options), name, 1 << 20, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), time, NullLogger.Instance, new RepeatedLogs(time, NullLogger<RepeatedLogs>.Instance));
 }

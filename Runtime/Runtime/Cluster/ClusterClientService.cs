@@ -66,7 +66,7 @@ internal sealed partial class ClusterClientService(
         }
 
         _transport = new ClusterTransport(new MessageCodec(ClusterSiloService.CreateSerializerOptions(client)), "client:" + observers.RuntimeId,
-            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys), repeated);
+            o.MaxFrameSize, o.ConnectTimeout, o.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), repeated, ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys));
         IGrainDirectory? directory = null;
         Func<MembershipView> view;
         if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))

@@ -76,7 +76,7 @@ internal sealed partial class ClusterSiloService(
 
         var (table, directory) = await store.OpenAsync(o, cancellationToken);
         var codec = new MessageCodec(CreateSerializerOptions(client));
-        _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys), repeated);
+        _transport = new ClusterTransport(codec, "silo:?", o.MaxFrameSize, o.ConnectTimeout, siloOptions.Value.ResponseTimeout + TimeSpan.FromSeconds(5), time, loggerFactory.CreateLogger<ClusterTransport>(), repeated, ClusterKeyProof.For(o.ClusterKey, o.AcceptedClusterKeys));
         var endPoint = _transport.Listen(new IPEndPoint(IPAddress.Parse(o.EffectiveListenAddress), o.SiloPort));
         ListenEndPoint = endPoint;
         Address = new SiloAddress(o.AdvertisedHost, endPoint.Port, NextGeneration());

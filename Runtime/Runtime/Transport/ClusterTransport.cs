@@ -35,7 +35,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
 
     private readonly MessageCodec _codec;
     private readonly ClusterKeyProof? _keyProof;
-    private readonly RepeatedLogs? _repeated;
+    private readonly RepeatedLogs _repeated;
     private string _localName;
     private readonly int _maxFrameSize;
     private readonly TimeSpan _connectTimeout;
@@ -59,9 +59,9 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     /// <param name="pendingLifetime">After this, a request's entry is dropped (its caller has timed out by then).</param>
     /// <param name="time">Clock.</param>
     /// <param name="logger">Logger.</param>
+    /// <param name="repeated">Thins out the refusals' log entries (a scanner must not flood the log).</param>
     /// <param name="keyProof">The proofs of the cluster's shared key, or null for none (<see cref="Cluster.ClusterOptions.ClusterKey"/>).</param>
-    /// <param name="repeated">Thins out the refusals' log entries (a scanner must not flood the log); null: every one is written.</param>
-    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, ClusterKeyProof? keyProof = null, RepeatedLogs? repeated = null)
+    public ClusterTransport(MessageCodec codec, string localName, int maxFrameSize, TimeSpan connectTimeout, TimeSpan pendingLifetime, TimeProvider time, ILogger logger, RepeatedLogs repeated, ClusterKeyProof? keyProof = null)
     {
         _codec = codec;
         _keyProof = keyProof;
@@ -393,7 +393,7 @@ internal sealed partial class ClusterTransport : IAsyncDisposable
     private void Refuse(FrameConnection connection, Peer peer, string reason)
     {
         peer.Refused = true;
-        if (_repeated?.Admit("silo port connection refused") != false)
+        if (_repeated.Admit("silo port connection refused"))
         {
             LogRefused(_logger, connection.RemoteEndPoint, reason);
         }
