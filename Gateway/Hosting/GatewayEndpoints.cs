@@ -1,4 +1,3 @@
-using System.Globalization;
 using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Availability;
 using Conduit.Gateway.Dashboard;
@@ -74,7 +73,7 @@ public static class GatewayEndpoints
             {
                 // The quota grain is out of reach for now (its silo crashed and is not yet declared dead, or Redis is down
                 // and this gateway has not called it before): a state of the cluster, not an error of this endpoint.
-                context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(options.Value.UnavailableRetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                RetryAfter.Set(context.Response, options.Value.UnavailableRetryAfter);
                 return Results.Json(new { error = "the quota grain cannot be reached right now: " + ex.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).RequireAdmin();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.WebSockets;
 using Conduit.Gateway.Authentication;
 using Conduit.Gateway.Availability;
@@ -186,7 +185,7 @@ internal sealed partial class WebSocketEndpoint(
 
         if (!permit.Granted)
         {
-            SetRetryAfter(context, TimeSpan.FromMilliseconds(permit.RetryAfterMs));
+            RetryAfter.Set(context.Response, TimeSpan.FromMilliseconds(permit.RetryAfterMs));
             await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "quota", $"Tenant '{tenant}' is at the socket limit of its tier '{permit.Tier}'.");
             return null;
         }
@@ -219,13 +218,9 @@ internal sealed partial class WebSocketEndpoint(
 
     private Task RefuseUnavailableAsync(HttpContext context, string message)
     {
-        SetRetryAfter(context, _options.UnavailableRetryAfter);
+        RetryAfter.Set(context.Response, _options.UnavailableRetryAfter);
         return RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", message);
     }
-
-    /// <summary>Retry-After in whole seconds, rounded up, at least 1.</summary>
-    private static void SetRetryAfter(HttpContext context, TimeSpan after)
-        => context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private async Task RefuseAsync(HttpContext context, int status, string reason, string message)
     {
