@@ -38,7 +38,11 @@ public sealed record ClusterStatusReport(
 /// <param name="Reachable">Whether the last read of the table succeeded.</param>
 /// <param name="LastReadAt">When a read last succeeded, or null if none has.</param>
 /// <param name="UnreachableSince">When reads started failing (the first failure after the last success), or null while they succeed.</param>
-public sealed record ClusterStoreStatus(bool Reachable, DateTimeOffset? LastReadAt, DateTimeOffset? UnreachableSince);
+public sealed record ClusterStoreStatus(bool Reachable, DateTimeOffset? LastReadAt, DateTimeOffset? UnreachableSince)
+{
+    /// <summary>Before the first read: not known to be reachable, and no failure yet.</summary>
+    public static ClusterStoreStatus NotReadYet { get; } = new(false, null, null);
+}
 
 /// <summary>One silo as this process sees it.</summary>
 /// <param name="Silo">Its address, <c>host:port@generation</c> (with a static list: the configured <c>host:port</c> until it answered).</param>

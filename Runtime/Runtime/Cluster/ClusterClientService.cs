@@ -45,7 +45,7 @@ internal sealed partial class ClusterClientService(
         if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))
         {
             // Not started yet (a web host may serve before the client has read the table): nothing read so far.
-            return new ClusterStatusReport("redis", o.ClusterId, "client", null, new ClusterStoreStatus(false, null, null), []);
+            return new ClusterStatusReport("redis", o.ClusterId, "client", null, ClusterStoreStatus.NotReadYet, []);
         }
 
         // A fixed list: the silos the last probe reached are active, the others unreachable. No table, no heartbeats.

@@ -61,7 +61,7 @@ internal sealed partial class ClusterSiloService(
             options.Value.ClusterId,
             "silo",
             self,
-            agent?.Store ?? new ClusterStoreStatus(false, null, null),
+            agent?.Store ?? ClusterStoreStatus.NotReadYet,
             agent?.Members() ?? [new ClusterMemberStatus(self ?? "(starting)", nameof(SiloStatus.Joining), Environment.MachineName, null, null, null, null)]);
     }
 

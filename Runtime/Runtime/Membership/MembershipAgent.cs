@@ -31,7 +31,7 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private SiloStatus _ownStatus = SiloStatus.Joining;
     private MembershipView _view = MembershipView.Empty;
     private IReadOnlyDictionary<SiloAddress, long> _heartbeatSeenAt = new Dictionary<SiloAddress, long>(); // a copy of _observed's times, for GetStatus
-    private ClusterStoreStatus _store = new(false, null, null);
+    private ClusterStoreStatus _store = ClusterStoreStatus.NotReadYet;
     private bool _lastReadFailed = true;
     private int _declaredDead;
     private long _ticks;
