@@ -316,7 +316,7 @@ internal sealed partial class PoolGrain : Grain, IPoolGrain
         {
             Recycle(connection, RecycleReason.Unhealthy, "unhealthy");
         }
-        else if ((connection.RotationDue |= report.RotationDue) && MayRetireRoutinely && CanRetire(connection))
+        else if ((connection.RotationDue |= report.RotationDue) && CanRetire(connection) && MayRetireRoutinely)
         {
             // One due while the pool cannot open connections, or that carries a session, waits for a later maintenance.
             Retire(connection, RecycleReason.Rotation, $"rotation after {report.Requests} requests");
