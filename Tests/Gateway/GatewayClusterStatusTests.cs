@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Conduit.Tests.Infrastructure;
@@ -92,7 +91,7 @@ public sealed class GatewayClusterStatusTests
     {
         await using var redis = await RedisServer.StartNewAsync();
         await using var cluster = await TestCluster.StartAsync(1, redis, configure: ClusterGateway.ProductGrains, settings: ClusterGateway.SiloSettings);
-        var nobody = $"127.0.0.1:{FreePort()}"; // nothing listens there
+        var nobody = $"127.0.0.1:{ServerAddress.FreeLoopbackPort()}"; // nothing listens there
         await using var gateway = await ClusterGateway.StartAsync(cluster, staticSilos: [cluster.Silos[0].Address.Endpoint, nobody]);
         using var http = new HttpClient { BaseAddress = gateway.BaseUri };
 
@@ -133,11 +132,5 @@ public sealed class GatewayClusterStatusTests
         return (response.StatusCode, body.GetProperty("status").GetString(), body.GetProperty("cluster"));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
 }
