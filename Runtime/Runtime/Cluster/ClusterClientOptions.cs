@@ -4,7 +4,7 @@ namespace Conduit.Runtime.Cluster;
 public sealed class ClusterClientOptions
 {
     /// <summary>The cluster's id (Redis key prefix). Default "default".</summary>
-    public string ClusterId { get; set; } = "default";
+    public string ClusterId { get; set; } = ClusterOptions.DefaultClusterId;
 
     /// <summary>Redis connection string of the membership table and directory; null to use <see cref="Silos"/> only. Default null.</summary>
     public string? RedisConnectionString { get; set; }

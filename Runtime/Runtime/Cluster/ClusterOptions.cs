@@ -3,8 +3,11 @@ namespace Conduit.Runtime.Cluster;
 /// <summary>How a silo joins a cluster (configuration section "Cluster").</summary>
 public sealed class ClusterOptions
 {
+    /// <summary>The cluster id when none is configured.</summary>
+    public const string DefaultClusterId = "default";
+
     /// <summary>Name of the cluster; the prefix of its Redis keys. Default "default".</summary>
-    public string ClusterId { get; set; } = "default";
+    public string ClusterId { get; set; } = DefaultClusterId;
 
     /// <summary>StackExchange.Redis connection string of the membership table and directory. Default "127.0.0.1:6379".</summary>
     public string RedisConnectionString { get; set; } = "127.0.0.1:6379";

@@ -11,7 +11,7 @@ internal sealed class SingleSiloStatus(TimeProvider time) : IClusterStatus
     /// <inheritdoc />
     public ClusterStatusReport GetStatus() => new(
         "single",
-        new ClusterOptions().ClusterId,
+        ClusterOptions.DefaultClusterId,
         "silo",
         "local",
         Store: null,

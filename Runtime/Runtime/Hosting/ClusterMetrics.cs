@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Conduit.Runtime.Cluster;
+using Conduit.Runtime.Membership;
 using Microsoft.Extensions.Hosting;
 
 namespace Conduit.Runtime.Hosting;
@@ -13,7 +14,7 @@ internal sealed class ClusterMetrics(IMeterFactory meterFactory, IClusterStatus 
 {
     public const string MeterName = "Conduit.Cluster";
 
-    private static readonly string[] Statuses = ["Joining", "Active", "ShuttingDown", "Dead"];
+    private static readonly string[] Statuses = Enum.GetNames<SiloStatus>();
 
     /// <summary>Publishes the instruments (the meter factory disposes the meter with the host).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
