@@ -19,7 +19,7 @@ public sealed class PoolLeaseScenario : IBenchmarkScenario
     /// <inheritdoc />
     public async Task RunAsync(BenchmarkContext context)
     {
-        await using var upstream = await UpstreamServer.StartAsync();
+        await using var upstream = await UpstreamServer.StartAsync(keepMessages: false);
         await using var host = await PoolBenchHost.StartAsync(upstream, new Dictionary<string, string?>
         {
             ["MinConnections"] = "10", ["MaxConnections"] = "10", ["MaxInFlightPerConnection"] = "100",

@@ -21,7 +21,7 @@ public sealed class PoolPrewarmScenario : IBenchmarkScenario
     public async Task RunAsync(BenchmarkContext context)
     {
         var agents = context.Quick ? 200 : 1000;
-        await using var upstream = await UpstreamServer.StartAsync();
+        await using var upstream = await UpstreamServer.StartAsync(keepMessages: false);
         upstream.Faults.HandshakeDelay = TimeSpan.FromMilliseconds(200);
         await using var host = await PoolBenchHost.StartAsync(upstream, new Dictionary<string, string?>
         {

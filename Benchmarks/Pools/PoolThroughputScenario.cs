@@ -22,7 +22,7 @@ public sealed class PoolThroughputScenario : IBenchmarkScenario
     /// <inheritdoc />
     public async Task RunAsync(BenchmarkContext context)
     {
-        await using var upstream = await UpstreamServer.StartAsync();
+        await using var upstream = await UpstreamServer.StartAsync(keepMessages: false);
         await using var host = await PoolBenchHost.StartAsync(upstream, new Dictionary<string, string?>
         {
             ["MinConnections"] = $"{Connections}", ["MaxConnections"] = $"{Connections}", ["PreWarming"] = "false",

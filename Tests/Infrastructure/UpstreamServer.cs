@@ -24,16 +24,19 @@ public sealed class UpstreamServer : IAsyncDisposable
     private readonly ConcurrentDictionary<int, UpstreamSession> _sessions = new();
     private readonly ConcurrentQueue<UpstreamRequest> _received = new();
     private readonly ConcurrentDictionary<string, int> _methodCounts = new(StringComparer.Ordinal);
+    private readonly bool _keepMessages;
     private int _acceptedSockets;
+    private int _totalReceived;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string?> _subProtocols = new();
     private int _refusedConnections;
     private int _handshakes;
     private int _subscriptions;
 
-    private UpstreamServer(WebApplication app, Uri url)
+    private UpstreamServer(WebApplication app, Uri url, bool keepMessages)
     {
         _app = app;
         Url = url;
+        _keepMessages = keepMessages;
     }
 
     /// <summary>The method name under which responses from the client (to requests pushed with <see cref="PushAsync"/>) are recorded.</summary>
@@ -60,21 +63,29 @@ public sealed class UpstreamServer : IAsyncDisposable
     /// <summary>WebSockets open right now.</summary>
     public int OpenSockets => _sessions.Count;
 
-    /// <summary>Every JSON-RPC message received so far, in arrival order.</summary>
-    public IReadOnlyList<UpstreamRequest> Received => _received.ToArray();
+    /// <summary>Every JSON-RPC message received so far, in arrival order (only for a server that keeps them).</summary>
+    public IReadOnlyList<UpstreamRequest> Received => KeptMessages.ToArray();
 
     /// <summary>Requests and notifications received so far.</summary>
-    public int TotalReceived => _received.Count;
+    public int TotalReceived => Volatile.Read(ref _totalReceived);
 
-    /// <summary>Starts a server on a free loopback port.</summary>
-    public static async Task<UpstreamServer> StartAsync()
+    private ConcurrentQueue<UpstreamRequest> KeptMessages => _keepMessages
+        ? _received
+        : throw new InvalidOperationException("This upstream was started with keepMessages: false; it counts messages but does not keep them.");
+
+    /// <summary>
+    /// Starts a server on a free loopback port. With <paramref name="keepMessages"/> false it counts messages (per method
+    /// and in all) but keeps none, for load that would otherwise fill the process's memory (benchmarks: millions of
+    /// requests).
+    /// </summary>
+    public static async Task<UpstreamServer> StartAsync(bool keepMessages = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
-        var server = new UpstreamServer(app, new Uri("ws://127.0.0.1/"));
+        var server = new UpstreamServer(app, new Uri("ws://127.0.0.1/"), keepMessages);
         app.Run(server.HandleAsync);
         await app.StartAsync();
         var port = ServerAddress.Of(app).Port;
@@ -86,13 +97,14 @@ public sealed class UpstreamServer : IAsyncDisposable
     public int CountOf(string method) => _methodCounts.TryGetValue(method, out var n) ? n : 0;
 
     /// <summary>How many messages arrived with the raw JSON id <paramref name="idJson"/> (e.g. <c>7</c> or <c>"a"</c>).</summary>
-    public int CountOfId(string idJson) => _received.Count(r => r.IdJson == idJson);
+    public int CountOfId(string idJson) => KeptMessages.Count(r => r.IdJson == idJson);
 
     /// <summary>Forgets the counts of messages (socket counts stay).</summary>
     public void ResetCounters()
     {
         _received.Clear();
         _methodCounts.Clear();
+        Volatile.Write(ref _totalReceived, 0);
     }
 
     /// <summary>Aborts every open socket at once (no close handshake), as a crashing upstream would.</summary>
@@ -137,7 +149,12 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     internal void Record(UpstreamRequest request)
     {
-        _received.Enqueue(request);
+        Interlocked.Increment(ref _totalReceived);
+        if (_keepMessages)
+        {
+            _received.Enqueue(request);
+        }
+
         _methodCounts.AddOrUpdate(request.Method, 1, static (_, n) => n + 1);
     }
 

@@ -44,6 +44,22 @@ public sealed class UpstreamServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeepMessagesFalse_CountsWithoutKeeping()
+    {
+        await using var server = await UpstreamServer.StartAsync(keepMessages: false);
+        await using var client = await TestWebSocketClient.ConnectAsync(server.Url);
+        await client.SendAsync("""[{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]},{"jsonrpc":"2.0","method":"echo","params":[2]}]""");
+        Assert.NotNull(await client.ReceiveAsync());
+
+        Assert.Equal(2, server.TotalReceived);
+        Assert.Equal(2, server.CountOf("echo"));
+        var error = Assert.Throws<InvalidOperationException>(() => server.Received);
+        Assert.Contains("keepMessages: false", error.Message);
+        server.ResetCounters();
+        Assert.Equal(0, server.TotalReceived);
+    }
+
+    [Fact]
     public async Task NotifyMe_PushesNotificationsAfterReply()
     {
         await using var client = await TestWebSocketClient.ConnectAsync(_server.Url);
