@@ -202,6 +202,7 @@ public sealed class DedupCacheTests
         Assert.False(cache.TryGet("same", later, out _));
         Answer(cache, "same", later, """{"new":2}""");
         Assert.Equal(3, cache.Count);
+        Assert.Equal("""{"new":2}""", await Cached(cache, "same", later)); // the newer record, not the older one still held
 
         cache.Trim(T0.AddSeconds(301.5)); // "quick" and the old answer go; the new one stays
         Assert.Equal(1, cache.Count);
@@ -229,6 +230,46 @@ public sealed class DedupCacheTests
 
         Assert.False(cache.TryGet(Id(4_949), T0, out _));
         Assert.False(cache.TryGet(Id(0), T0, out _));
+    }
+
+    [Theory]
+    [InlineData(1, 64, 300)]
+    [InlineData(2, 1_000, 5_000)]
+    [InlineData(3, 7, 20)]
+    public async Task Answered_RandomIdsRepeatedAndForgotten_AgreeWithASimpleModel(int seed, int maxEntries, int distinctIds)
+    {
+        // The answered ids' index keeps the slots of forgotten ids until it is rebuilt, and ids come back while older
+        // records of theirs are still held: a long random run, checked step by step against a list of records.
+        var window = TimeSpan.FromSeconds(300);
+        var cache = new DedupCache(new AgentOptions { DedupMaxEntries = maxEntries, DedupWindow = window });
+        var model = new List<(string Id, string Response, DateTimeOffset SeenAt)>(); // oldest first, as answered
+        var random = new Random(seed);
+        var now = T0;
+        for (var step = 0; step < 20_000; step++)
+        {
+            now += random.Next(50) == 0 ? TimeSpan.FromSeconds(random.Next(100, 400)) : TimeSpan.FromMilliseconds(random.Next(2_000));
+            var id = random.Next(2) == 0 ? random.Next(distinctIds).ToString() : $"\"s-{random.Next(distinctIds)}\"";
+            var newest = model.FindLastIndex(r => r.Id == id);
+            var expected = newest >= 0 && model[newest].SeenAt > now - window ? model[newest].Response : null;
+            if (cache.TryGet(id, now, out var cached))
+            {
+                Assert.True(expected is not null, $"step {step}: id {id} was served, but the model forgot it");
+                Assert.Equal(expected, await cached);
+                continue;
+            }
+
+            Assert.True(expected is null, $"step {step}: id {id} was not served, but the model holds {expected}");
+            var response = $$"""{"step":{{step}}}""";
+            Answer(cache, id, now, response);
+            model.Add((id, response, now));
+            model.RemoveAll(r => r.SeenAt <= now - window);
+            if (model.Count > maxEntries)
+            {
+                model.RemoveRange(0, model.Count - maxEntries);
+            }
+
+            Assert.Equal(model.Count, cache.Count);
+        }
     }
 
     [Theory]
