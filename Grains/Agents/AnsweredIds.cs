@@ -28,10 +28,15 @@ internal sealed class AnsweredIds
     private int _used; // bytes written into the newest chunk
     private long _bytes; // UTF-8 bytes of the records held (ids and responses)
 
+    // The last chunk let go, kept for the next one of the same size: a busy agent's window turns over its chunks every
+    // DedupMaxEntries requests, and a new 16 KiB array each time was garbage that had lived long enough to be copied
+    // into the older GC generations first.
+    private byte[]? _spareChunk;
+
     /// <summary>Records held, including ids that a later record of the same id has replaced in the index.</summary>
     public int Count => _count;
 
-    /// <summary>UTF-8 bytes of the ids and responses held (the chunks hold at most two chunks more).</summary>
+    /// <summary>UTF-8 bytes of the ids and responses held (the chunks hold at most two chunks more, plus a spare of at most 16 KiB).</summary>
     public long Bytes => _bytes;
 
     /// <summary>When the oldest record's request arrived (UTC ticks); only valid while <see cref="Count"/> is above 0.</summary>
@@ -124,6 +129,11 @@ internal sealed class AnsweredIds
         var firstInUse = _count == 0 ? _headChunk + _chunkCount - 1 : _records[_head].Chunk; // the newest chunk stays for the next id
         while (_headChunk < firstInUse)
         {
+            if (_chunks[_chunkHead]!.Length <= MaxChunkBytes)
+            {
+                _spareChunk = _chunks[_chunkHead]; // the next chunk of its size reuses it (not one made for a large record)
+            }
+
             _chunks[_chunkHead] = null;
             _chunkHead = Slot(_chunkHead, 1, _chunks.Length);
             _chunkCount--;
@@ -144,7 +154,17 @@ internal sealed class AnsweredIds
             }
 
             var length = Math.Max(size, newest is null ? FirstChunkBytes : Math.Min(MaxChunkBytes, newest.Length * 2));
-            _chunks[Slot(_chunkHead, _chunkCount, _chunks.Length)] = newest = new byte[length];
+            if (_spareChunk is { } spare && spare.Length == length)
+            {
+                newest = spare; // its old bytes are overwritten before any record points at them
+                _spareChunk = null;
+            }
+            else
+            {
+                newest = new byte[length];
+            }
+
+            _chunks[Slot(_chunkHead, _chunkCount, _chunks.Length)] = newest;
             _chunkCount++;
             _used = 0;
         }

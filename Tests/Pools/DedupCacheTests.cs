@@ -232,6 +232,41 @@ public sealed class DedupCacheTests
         Assert.False(cache.TryGet(Id(0), T0, out _));
     }
 
+    [Fact]
+    public void AnsweredIds_SteadyState_ReusesTheChunksItLetsGo()
+    {
+        // A full window turns over its chunks every so many ids; the chunk let go is the next one's memory, so a busy
+        // agent's window allocates nothing per request once it is full.
+        var answered = new AnsweredIds();
+        var ids = Enumerable.Range(0, 20_000).Select(i => i.ToString()).ToArray();
+        var response = $$"""{"jsonrpc":"2.0","id":1,"result":"{{new string('x', 40)}}"}""";
+        void Answer(int i)
+        {
+            Assert.True(answered.TryAdd(ids[i], response, i, 64 * 1024, 1024 * 1024));
+            if (answered.Count > 1_000)
+            {
+                answered.RemoveOldest();
+            }
+        }
+
+        for (var i = 0; i < 10_000; i++)
+        {
+            Answer(i); // fills the window and grows every array to its steady size
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 10_000; i < 20_000; i++)
+        {
+            Answer(i);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1_024, $"10,000 answers in a full window allocated {allocated:N0} bytes"); // a new 16 KiB chunk per ~200 answers before
+        Assert.True(answered.TryGet(ids[19_999], 0, out var last));
+        Assert.Equal(response, last);
+        Assert.False(answered.TryGet(ids[18_999], 0, out _));
+    }
+
     [Theory]
     [InlineData(1, 64, 300)]
     [InlineData(2, 1_000, 5_000)]
