@@ -101,6 +101,10 @@ internal sealed partial class WebSocketEndpoint(
             }
 
             grains.DeleteObjectReference<IAgentObserver>(session);
+
+            // Also after an Open that failed as unavailable: it may have bound the agent before its answer was lost (a
+            // timeout), and an agent bound to a socket stays active until it is closed. When the agent cannot be reached
+            // at all, this call fails too, logged at most once per 10 s.
             await CloseAgentAsync(agent, info);
             await quota.ReleaseSocketAsync(info.SocketId);
         }
