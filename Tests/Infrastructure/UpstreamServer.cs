@@ -26,7 +26,6 @@ public sealed class UpstreamServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _methodCounts = new(StringComparer.Ordinal);
     private readonly bool _keepMessages;
     private int _acceptedSockets;
-    private int _totalReceived;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string?> _subProtocols = new();
     private int _refusedConnections;
     private int _handshakes;
@@ -66,8 +65,8 @@ public sealed class UpstreamServer : IAsyncDisposable
     /// <summary>Every JSON-RPC message received so far, in arrival order (only for a server that keeps them).</summary>
     public IReadOnlyList<UpstreamRequest> Received => KeptMessages.ToArray();
 
-    /// <summary>Requests and notifications received so far.</summary>
-    public int TotalReceived => Volatile.Read(ref _totalReceived);
+    /// <summary>Requests and notifications received so far (every one is counted under its method).</summary>
+    public int TotalReceived => _methodCounts.Values.Sum();
 
     private ConcurrentQueue<UpstreamRequest> KeptMessages => _keepMessages
         ? _received
@@ -104,7 +103,6 @@ public sealed class UpstreamServer : IAsyncDisposable
     {
         _received.Clear();
         _methodCounts.Clear();
-        Volatile.Write(ref _totalReceived, 0);
     }
 
     /// <summary>Aborts every open socket at once (no close handshake), as a crashing upstream would.</summary>
@@ -149,7 +147,6 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     internal void Record(UpstreamRequest request)
     {
-        Interlocked.Increment(ref _totalReceived);
         if (_keepMessages)
         {
             _received.Enqueue(request);
