@@ -31,8 +31,7 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
     private SiloStatus _ownStatus = SiloStatus.Joining;
     private MembershipView _view = MembershipView.Empty;
     private IReadOnlyDictionary<SiloAddress, long> _heartbeatSeenAt = new Dictionary<SiloAddress, long>(); // a copy of _observed's times, for GetStatus
-    private ClusterStoreStatus _store = ClusterStoreStatus.NotReadYet;
-    private bool _lastReadFailed = true;
+    private ClusterStoreStatus _store = ClusterStoreStatus.NotReadYet; // not reachable until a read succeeded
     private int _declaredDead;
     private long _ticks;
     private long _completedTicks;
@@ -166,27 +165,25 @@ internal sealed partial class MembershipAgent : IAsyncDisposable
             }
             catch (RedisUnavailableException e)
             {
-                if (!_lastReadFailed)
+                var store = Store;
+                if (store.Reachable)
                 {
                     LogTableUnavailable(_logger, e.Message);
                 }
 
-                var store = Store;
                 if (store.UnreachableSince is null)
                 {
                     Volatile.Write(ref _store, store with { Reachable = false, UnreachableSince = _time.GetUtcNow() });
                 }
 
-                _lastReadFailed = true;
                 return false;
             }
 
             var now = _time.GetTimestamp();
-            if (_lastReadFailed)
+            if (!Store.Reachable)
             {
                 // After an outage (or at start) nobody has had a chance to heartbeat: start every clock afresh.
                 _observed.Clear();
-                _lastReadFailed = false;
             }
 
             foreach (var entry in snapshot.Entries)
