@@ -15,8 +15,9 @@ public sealed class ClusterOptions
     /// <summary>
     /// Address the silo listens on for silos and clients. Default (unset): <see cref="AdvertisedHost"/> itself while that is
     /// a loopback address (<c>localhost</c>: 127.0.0.1), so that a cluster on one machine takes no calls from the network;
-    /// "0.0.0.0" (every interface) once it advertises another address. The silo port trusts whoever connects (no
-    /// authentication, no encryption, as Orleans without TLS): keep it on a private network (docs/cluster.md).
+    /// "0.0.0.0" (every interface) once it advertises another address. Without <see cref="ClusterKey"/> the silo port
+    /// trusts whoever connects; with it, only those who prove the key. It never encrypts (no TLS): keep it on a private
+    /// network (docs/cluster.md, "Trust").
     /// </summary>
     public string? ListenAddress { get; set; }
 
