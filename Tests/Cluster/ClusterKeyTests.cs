@@ -33,9 +33,8 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
 
         // A stranger connects to the silo port and sends a request at once: refused, and the grain is never activated.
         var silo = cluster.Silos[0];
-        await using var stranger = await FrameConnection.ConnectAsync("127.0.0.1", silo.Address.Port, 1 << 20, TimeSpan.FromSeconds(5), default);
-        var received = new List<MessageKind>();
-        stranger.Start((_, in payload) => { lock (received) { received.Add((MessageKind)payload.Slice(1, 1).FirstSpan[0]); } }, (_, _) => { });
+        var (stranger, received) = await ConnectRawAsync(silo.Address.Port);
+        await using var _ = stranger;
         var codec = new MessageCodec(new JsonSerializerOptions());
         stranger.TrySend(codec.Encode(new ClusterMessage
         {
@@ -53,9 +52,8 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
     {
         await using var cluster = await TestCluster.StartAsync(1, redis.Server); // no key: the handshake is required all the same
         var silo = cluster.Silos[0];
-        await using var silent = await FrameConnection.ConnectAsync("127.0.0.1", silo.Address.Port, 1 << 20, TimeSpan.FromSeconds(5), default);
-        var received = new List<MessageKind>();
-        silent.Start((_, in payload) => { lock (received) { received.Add((MessageKind)payload.Slice(1, 1).FirstSpan[0]); } }, (_, _) => { });
+        var (silent, received) = await ConnectRawAsync(silo.Address.Port);
+        await using var _ = silent;
 
         Assert.Null(await silent.Closed.WaitAsync(TimeSpan.FromSeconds(5))); // TestCluster's connect timeout is 1 s
         Assert.Equal([MessageKind.Challenge, MessageKind.Fault], received);
@@ -175,6 +173,15 @@ public sealed class ClusterKeyTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal(["Cluster:ClusterKey must be at least 16 characters (was 12).", "Cluster:AcceptedClusterKeys:1 must be at least 16 characters (was 4)."], errors);
         Assert.Equal("ClusterClient:ClusterKey must be at least 16 characters (was 12).", Assert.Single(clientErrors));
         Assert.Equal("Cluster:AcceptedClusterKeys needs Cluster:ClusterKey, the key this process proves with (it had 1 accepted keys and none of its own).", Assert.Single(withoutOwn));
+    }
+
+    /// <summary>A bare connection to a silo port, with no handshake of its own, and the kinds of the frames it receives.</summary>
+    private static async Task<(FrameConnection Connection, List<MessageKind> Received)> ConnectRawAsync(int port)
+    {
+        var connection = await FrameConnection.ConnectAsync("127.0.0.1", port, 1 << 20, TimeSpan.FromSeconds(5), default);
+        var received = new List<MessageKind>();
+        connection.Start((_, in payload) => { lock (received) { received.Add((MessageKind)payload.Slice(1, 1).FirstSpan[0]); } }, (_, _) => { });
+        return (connection, received);
     }
 
     private static string Describe(Exception e)
